@@ -1,0 +1,104 @@
+"""Downloading one file safely: bounded retries, verification, atomic rename.
+
+The file is written to a temporary name beside its destination, verified, and
+only then renamed into place, so the cache never holds a partial or corrupt
+file, even when the download fails or two processes fetch at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from http.client import HTTPException
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 1 << 16
+
+
+class DownloadError(OSError):
+    """A file could not be downloaded and verified."""
+
+
+def _fetch_to(url: str, path: Path, timeout: float) -> None:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        expected = response.headers.get("Content-Length")
+        received = 0
+        with open(path, "wb") as out:
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                received += len(chunk)
+    if expected is not None and received != int(expected):
+        raise DownloadError(
+            f"received {received} bytes, expected {expected} (connection cut short)"
+        )
+
+
+def download(
+    url: str,
+    destination: str | os.PathLike,
+    *,
+    verify: Callable[[Path], None],
+    timeout: float = 30.0,
+    attempts: int = 3,
+    backoff: float = 1.0,
+) -> Path:
+    """Download ``url`` to ``destination`` once ``verify`` accepts the bytes.
+
+    Parameters
+    ----------
+    url : str
+        What to download.
+    destination : path
+        Where the verified file ends up; its folder is created if needed.
+    verify : callable
+        Called with the path of the downloaded temporary file; raises
+        ValueError when the content is wrong.
+    timeout : float
+        Seconds to wait for the server on each network operation.
+    attempts : int
+        How many times to try before giving up.
+    backoff : float
+        Seconds to wait before the second attempt, doubled after each failure.
+
+    Returns
+    -------
+    Path
+        ``destination``.
+
+    Raises
+    ------
+    DownloadError
+        When every attempt failed; the message gives the last reason.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    last_error: Exception | None = None
+    for attempt in range(1, attempts + 1):
+        fd, tmp_name = tempfile.mkstemp(
+            dir=destination.parent, prefix=f".{destination.name}.", suffix=".part"
+        )
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            logger.info("Downloading %s (attempt %d/%d)", url, attempt, attempts)
+            _fetch_to(url, tmp, timeout)
+            verify(tmp)
+            os.replace(tmp, destination)
+            return destination
+        except (OSError, HTTPException, ValueError) as exc:
+            last_error = exc
+            logger.warning("Download of %s failed: %s", url, exc)
+        finally:
+            tmp.unlink(missing_ok=True)
+        if isinstance(last_error, urllib.error.HTTPError) and last_error.code < 500:
+            break
+        if attempt < attempts:
+            time.sleep(backoff * 2 ** (attempt - 1))
+    raise DownloadError(f"could not download {url}: {last_error}") from last_error

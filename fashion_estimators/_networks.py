@@ -1,0 +1,123 @@
+"""The Keras networks, as pure functions of their hyper-parameters.
+
+Every network takes raw pixels, ``(batch, 28, 28, 1)`` float32 in [0, 255],
+applies the optional augmentation layers (active only in training), rescales
+to [0, 1] itself, and ends in a softmax over the classes, so an estimator can
+hand it the same X that a scikit-learn baseline receives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+from ._images import CHANNEL_SHAPE, PIXEL_MAX
+
+OPTIMIZERS = {
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "rmsprop": keras.optimizers.RMSprop,
+    "sgd": keras.optimizers.SGD,
+}
+"""Optimizer names accepted by the classifiers' ``optimizer`` parameter."""
+
+
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    """A fresh Keras optimizer from its name and learning rate."""
+    return OPTIMIZERS[name](learning_rate=learning_rate)
+
+
+def _pixels_in(augmentation: Sequence[layers.Layer]):
+    inputs = keras.Input(shape=CHANNEL_SHAPE, name="pixels")
+    x = inputs
+    for layer in augmentation:
+        x = layer(x)
+    return inputs, layers.Rescaling(1.0 / PIXEL_MAX, name="rescale")(x)
+
+
+def _classes_out(x, n_classes: int):
+    return layers.Dense(n_classes, activation="softmax", name="proba")(x)
+
+
+def build_cnn(
+    n_classes: int,
+    *,
+    filters: Sequence[int] = (32, 64),
+    dense_units: int = 128,
+    dropout: float = 0.3,
+    augmentation: Sequence[layers.Layer] = (),
+) -> keras.Model:
+    """A VGG-style CNN: one block per entry of ``filters``.
+
+    Each block is Conv 3x3 (same) -> BatchNorm -> ReLU -> MaxPool 2; then
+    Flatten -> Dropout -> Dense ``dense_units`` ReLU -> Dropout -> softmax.
+    BatchNorm uses momentum 0.9 so that its moving statistics settle within a
+    few hundred steps, which keeps short fits on small data usable.
+
+    Parameters
+    ----------
+    n_classes : int
+        Width of the softmax output.
+    filters : sequence of int
+        Number of convolution filters in each block.
+    dense_units : int
+        Width of the hidden dense layer.
+    dropout : float
+        Dropout rate before and after the hidden dense layer.
+    augmentation : sequence of keras layers
+        Random layers applied to the raw pixels first (training only).
+
+    Returns
+    -------
+    keras.Model
+        Not compiled.
+    """
+    inputs, x = _pixels_in(augmentation)
+    for i, width in enumerate(filters, start=1):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="dropout_in")(x)
+    x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout, name="dropout_out")(x)
+    return keras.Model(inputs, _classes_out(x, n_classes), name="fashion_cnn")
+
+
+def build_mlp(
+    n_classes: int,
+    *,
+    hidden_units: Sequence[int] = (256, 128),
+    dropout: float = 0.2,
+    augmentation: Sequence[layers.Layer] = (),
+) -> keras.Model:
+    """A multi-layer perceptron on the flattened pixels.
+
+    Flatten, then per entry of ``hidden_units``: Dense ReLU -> Dropout; then
+    softmax.
+
+    Parameters
+    ----------
+    n_classes : int
+        Width of the softmax output.
+    hidden_units : sequence of int
+        Width of each hidden layer.
+    dropout : float
+        Dropout rate after each hidden layer.
+    augmentation : sequence of keras layers
+        Random layers applied to the raw pixels first (training only).
+
+    Returns
+    -------
+    keras.Model
+        Not compiled.
+    """
+    inputs, x = _pixels_in(augmentation)
+    x = layers.Flatten(name="flatten")(x)
+    for i, width in enumerate(hidden_units, start=1):
+        x = layers.Dense(width, activation="relu", name=f"dense{i}")(x)
+        x = layers.Dropout(dropout, name=f"dropout{i}")(x)
+    return keras.Model(inputs, _classes_out(x, n_classes), name="fashion_mlp")

@@ -1,0 +1,117 @@
+"""Declarative parameter checks, run at the start of ``fit``.
+
+Each estimator declares ``_parameter_constraints = {name: Constraint, ...}`` and
+calls :func:`check_params` first thing in ``fit``, so every invalid value is
+reported the same way: which estimator, which parameter, what was expected,
+what was received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A predicate on a parameter value and the words that describe it."""
+
+    accepts: Callable[[Any], bool]
+    description: str
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def integer(low: int, high: int | None = None) -> Constraint:
+    """An integer in ``[low, high]`` (no upper bound when ``high`` is None)."""
+    upper = "" if high is None else f" and <= {high}"
+    return Constraint(
+        lambda v: _is_int(v) and v >= low and (high is None or v <= high),
+        f"an integer >= {low}{upper}",
+    )
+
+
+def real(low: float, high: float, *, closed: str = "both") -> Constraint:
+    """A real number between ``low`` and ``high``; ``closed`` names the ends
+    included: ``"both"``, ``"left"``, ``"right"`` or ``"neither"``."""
+    left = closed in ("both", "left")
+    right = closed in ("both", "right")
+
+    def accepts(v) -> bool:
+        return (
+            _is_real(v)
+            and (v >= low if left else v > low)
+            and (v <= high if right else v < high)
+        )
+
+    interval = f"{'[' if left else '('}{low}, {high}{']' if right else ')'}"
+    return Constraint(accepts, f"a number in {interval}")
+
+
+def positive_real() -> Constraint:
+    """A real number > 0."""
+    return Constraint(lambda v: _is_real(v) and v > 0, "a number > 0")
+
+
+def one_of(*options) -> Constraint:
+    """One of the given values."""
+    return Constraint(
+        lambda v: any(v == o and type(v) is type(o) for o in options),
+        "one of " + ", ".join(repr(o) for o in options),
+    )
+
+
+def int_sequence(low: int = 1) -> Constraint:
+    """A non-empty tuple or list of integers >= ``low``."""
+    return Constraint(
+        lambda v: (
+            isinstance(v, (tuple, list))
+            and len(v) > 0
+            and all(_is_int(x) and x >= low for x in v)
+        ),
+        f"a non-empty tuple of integers >= {low}",
+    )
+
+
+def random_state() -> Constraint:
+    """None, an int seed, or a numpy RandomState."""
+    return Constraint(
+        lambda v: v is None or _is_int(v) or isinstance(v, np.random.RandomState),
+        "None, an integer seed or a numpy.random.RandomState",
+    )
+
+
+def either(*constraints: Constraint) -> Constraint:
+    """Accept what any of ``constraints`` accepts."""
+    return Constraint(
+        lambda v: any(c.accepts(v) for c in constraints),
+        " or ".join(c.description for c in constraints),
+    )
+
+
+def check_params(estimator) -> None:
+    """Raise ValueError for the first parameter of ``estimator`` that is invalid.
+
+    Parameters
+    ----------
+    estimator : object
+        Declares ``_parameter_constraints``, a mapping of parameter name to
+        :class:`Constraint`.
+    """
+    for name, constraint in estimator._parameter_constraints.items():
+        value = getattr(estimator, name)
+        if not constraint.accepts(value):
+            raise ValueError(
+                f"The '{name}' parameter of {type(estimator).__name__} must be "
+                f"{constraint.description}; got {value!r}."
+            )

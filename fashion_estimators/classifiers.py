@@ -1,0 +1,217 @@
+"""FashionCNNClassifier and FashionMLPClassifier: their parameters and network.
+
+Everything they share (validation, training loop, early stopping, fast
+prediction, scikit-learn tags) lives in ``_base.FashionClassifier``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+
+from . import _params as P
+from ._base import FashionClassifier
+from ._networks import build_cnn, build_mlp
+from .augmentation import FashionAugmenter
+
+
+class FashionCNNClassifier(FashionClassifier):
+    """Convolutional network classifier for Fashion-MNIST images.
+
+    A VGG-style CNN (Conv 3x3 -> BatchNorm -> ReLU -> MaxPool per block, then a
+    dense layer with dropout) trained with early stopping on a stratified
+    validation split. Takes the same X as any scikit-learn classifier: raw
+    pixels in [0, 255] as ``(n, 784)``, ``(n, 28, 28)``, ``(n, 28, 28, 1)`` or
+    a DataFrame of 784 columns; rescaling happens inside the network.
+
+    Parameters
+    ----------
+    filters : tuple of int, default=(32, 64)
+        Convolution filters of each block; each block halves the image size.
+    dense_units : int, default=128
+        Width of the dense layer after the convolutions.
+    dropout : float, default=0.3
+        Dropout rate around the dense layer, in [0, 1).
+    learning_rate : float, default=1e-3
+        Step size of the optimizer.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer.
+    epochs : int, default=15
+        Most passes over the training data.
+    batch_size : int, default=128
+        Images per gradient step.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out (stratified) to stop early and
+        restore the best weights. 0 trains on everything for ``epochs``.
+    n_iter_no_change : int, default=3
+        Epochs without a lower validation loss before training stops.
+    augment : FashionAugmenter or None, default=None
+        Random shifts/rotations/zooms/flips applied afresh to every training
+        batch of every epoch (never to validation data or predictions).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, shuffling, dropout, augmentation and the validation
+        split; a fixed value gives repeatable fits on CPU.
+    verbose : int, default=0
+        0 is silent; 1 or more shows Keras' progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``fit``.
+    n_features_in_ : int
+        784.
+    model_ : keras.Model
+        The trained network.
+    history_ : dict of list
+        Per-epoch ``loss`` and ``accuracy``, and ``val_loss`` and
+        ``val_accuracy`` when ``validation_fraction > 0``.
+
+    Examples
+    --------
+    >>> from fashion_estimators import FashionCNNClassifier, fetch_fashion_mnist
+    >>> X, y = fetch_fashion_mnist(subset="test", return_X_y=True)
+    >>> clf = FashionCNNClassifier(epochs=1, random_state=0).fit(X[:500], y[:500])
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 10)
+    """
+
+    _parameter_constraints = {
+        **FashionClassifier._parameter_constraints,
+        "filters": P.int_sequence(),
+        "dense_units": P.integer(1),
+    }
+
+    def __init__(
+        self,
+        *,
+        filters: Sequence[int] = (32, 64),
+        dense_units: int = 128,
+        dropout: float = 0.3,
+        learning_rate: float = 1e-3,
+        optimizer: str = "adam",
+        epochs: int = 15,
+        batch_size: int = 128,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 3,
+        augment: FashionAugmenter | None = None,
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.filters = filters
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.augment = augment
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build_network(self, n_classes: int, augmentation: list) -> keras.Model:
+        return build_cnn(
+            n_classes,
+            filters=self.filters,
+            dense_units=self.dense_units,
+            dropout=self.dropout,
+            augmentation=augmentation,
+        )
+
+
+class FashionMLPClassifier(FashionClassifier):
+    """Multi-layer perceptron classifier for Fashion-MNIST images.
+
+    Dense ReLU layers with dropout on the flattened pixels, trained with early
+    stopping on a stratified validation split. Accepts the same inputs as
+    :class:`FashionCNNClassifier`.
+
+    Parameters
+    ----------
+    hidden_units : tuple of int, default=(256, 128)
+        Width of each hidden layer.
+    dropout : float, default=0.2
+        Dropout rate after each hidden layer, in [0, 1).
+    learning_rate : float, default=1e-3
+        Step size of the optimizer.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer.
+    epochs : int, default=30
+        Most passes over the training data.
+    batch_size : int, default=128
+        Images per gradient step.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out (stratified) to stop early and
+        restore the best weights. 0 trains on everything for ``epochs``.
+    n_iter_no_change : int, default=5
+        Epochs without a lower validation loss before training stops.
+    augment : FashionAugmenter or None, default=None
+        Random augmentation of every training batch of every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, shuffling, dropout, augmentation and the validation
+        split; a fixed value gives repeatable fits on CPU.
+    verbose : int, default=0
+        0 is silent; 1 or more shows Keras' progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``fit``.
+    n_features_in_ : int
+        784.
+    model_ : keras.Model
+        The trained network.
+    history_ : dict of list
+        Per-epoch ``loss`` and ``accuracy``, and ``val_loss`` and
+        ``val_accuracy`` when ``validation_fraction > 0``.
+
+    Examples
+    --------
+    >>> from fashion_estimators import FashionMLPClassifier, fetch_fashion_mnist
+    >>> X, y = fetch_fashion_mnist(subset="test", return_X_y=True)
+    >>> clf = FashionMLPClassifier(epochs=2, random_state=0).fit(X[:500], y[:500])
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **FashionClassifier._parameter_constraints,
+        "hidden_units": P.int_sequence(),
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_units: Sequence[int] = (256, 128),
+        dropout: float = 0.2,
+        learning_rate: float = 1e-3,
+        optimizer: str = "adam",
+        epochs: int = 30,
+        batch_size: int = 128,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        augment: FashionAugmenter | None = None,
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.augment = augment
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build_network(self, n_classes: int, augmentation: list) -> keras.Model:
+        return build_mlp(
+            n_classes,
+            hidden_units=self.hidden_units,
+            dropout=self.dropout,
+            augmentation=augmentation,
+        )

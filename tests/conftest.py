@@ -1,0 +1,63 @@
+"""Shared fixtures: small real Fashion-MNIST samples and fast model settings."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from fashion_estimators import fetch_fashion_mnist  # noqa: E402
+
+# Settings that make a fit take well under a second; tests that need accuracy
+# use the defaults instead.
+FAST_CNN = dict(
+    filters=(8,),
+    dense_units=16,
+    epochs=2,
+    batch_size=64,
+    validation_fraction=0.0,
+    random_state=0,
+)
+FAST_MLP = dict(
+    hidden_units=(32,),
+    epochs=3,
+    batch_size=64,
+    validation_fraction=0.0,
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="session")
+def train_set():
+    """The real training set, (60000, 784) uint8 and labels."""
+    return fetch_fashion_mnist(subset="train", return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def test_set():
+    """The real test set, (10000, 784) uint8 and labels."""
+    return fetch_fashion_mnist(subset="test", return_X_y=True)
+
+
+def stratified_sample(X, y, n, seed=0):
+    """A stratified random subset of n rows."""
+    X_s, _, y_s, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=seed)
+    return X_s, y_s
+
+
+@pytest.fixture(scope="session")
+def small(train_set, test_set):
+    """600 training and 300 test images, stratified: enough for API tests."""
+    X_train, y_train = stratified_sample(*train_set, 600)
+    X_test, y_test = stratified_sample(*test_set, 300)
+    return X_train, y_train, X_test, y_test
+
+
+@pytest.fixture(scope="session")
+def tiny(small):
+    """150 training images of three classes, for the many-fit integration tests."""
+    X, y = small[0], small[1]
+    keep = np.isin(y, [0, 1, 7])
+    return X[keep][:150], y[keep][:150]
