@@ -9,6 +9,7 @@ wrong on current scikit-learn and adds what our classifiers share:
 * parameters read from ``__init__``'s signature, as in scikit-learn, instead of
   scikeras' ``**kwargs`` routing that silently accepts misspelled names;
 * input validation for every pixel layout, rescaling inside the network;
+* a learning rate that decays along a cosine over the epochs of ``fit``;
 * a stratified validation split with early stopping that restores the best
   weights;
 * prediction through ``predict_on_batch`` in chunks, which skips
@@ -21,6 +22,7 @@ Subclasses only declare their parameters and their network.
 from __future__ import annotations
 
 import contextlib
+import math
 
 import keras
 import numpy as np
@@ -44,6 +46,14 @@ _PREDICT_CHUNK = 2048
 def _seeded(seed: int | None):
     """Seed Python, NumPy and TensorFlow (and make ops deterministic) inside."""
     return contextlib.nullcontext() if seed is None else tensorflow_random_state(seed)
+
+
+def _cosine_decay(learning_rate: float, epochs: int) -> keras.callbacks.Callback:
+    """Lower the learning rate along half a cosine, epoch by epoch, from
+    ``learning_rate`` at the first epoch towards 0 after the last."""
+    return keras.callbacks.LearningRateScheduler(
+        lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    )
 
 
 class FashionClassifier(KerasClassifier):
@@ -200,17 +210,19 @@ class FashionClassifier(KerasClassifier):
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ):
+        if not warm_start:  # fit, not partial_fit
+            self._fit_callbacks = [_cosine_decay(self.learning_rate, epochs)]
         if self.validation_fraction > 0 and not warm_start:
             X, y, sample_weight, kwargs["validation_data"] = self._split_validation(
                 X, y, sample_weight
             )
-            self._fit_callbacks = [
+            self._fit_callbacks.append(
                 keras.callbacks.EarlyStopping(
                     monitor="val_loss",
                     patience=self.n_iter_no_change,
                     restore_best_weights=True,
                 )
-            ]
+            )
         try:
             super()._fit_keras_model(
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs

@@ -46,7 +46,7 @@ def build_cnn(
     *,
     filters: Sequence[int] = (32, 64),
     dense_units: int = 128,
-    dropout: float = 0.3,
+    dropout: float = 0.2,
     augmentation: Sequence[layers.Layer] = (),
 ) -> keras.Model:
     """A VGG-style CNN: one block per entry of ``filters``.

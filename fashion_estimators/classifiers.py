@@ -31,10 +31,11 @@ class FashionCNNClassifier(FashionClassifier):
         Convolution filters of each block; each block halves the image size.
     dense_units : int, default=128
         Width of the dense layer after the convolutions.
-    dropout : float, default=0.3
+    dropout : float, default=0.2
         Dropout rate around the dense layer, in [0, 1).
     learning_rate : float, default=1e-3
-        Step size of the optimizer.
+        Initial step size of the optimizer; it decays along a cosine over
+        ``epochs``.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
     epochs : int, default=15
@@ -64,8 +65,8 @@ class FashionCNNClassifier(FashionClassifier):
     model_ : keras.Model
         The trained network.
     history_ : dict of list
-        Per-epoch ``loss`` and ``accuracy``, and ``val_loss`` and
-        ``val_accuracy`` when ``validation_fraction > 0``.
+        Per-epoch ``loss``, ``accuracy`` and ``learning_rate``, and
+        ``val_loss`` and ``val_accuracy`` when ``validation_fraction > 0``.
 
     Examples
     --------
@@ -87,7 +88,7 @@ class FashionCNNClassifier(FashionClassifier):
         *,
         filters: Sequence[int] = (32, 64),
         dense_units: int = 128,
-        dropout: float = 0.3,
+        dropout: float = 0.2,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
         epochs: int = 15,
@@ -135,7 +136,8 @@ class FashionMLPClassifier(FashionClassifier):
     dropout : float, default=0.2
         Dropout rate after each hidden layer, in [0, 1).
     learning_rate : float, default=1e-3
-        Step size of the optimizer.
+        Initial step size of the optimizer; it decays along a cosine over
+        ``epochs``.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
     epochs : int, default=30
@@ -164,8 +166,8 @@ class FashionMLPClassifier(FashionClassifier):
     model_ : keras.Model
         The trained network.
     history_ : dict of list
-        Per-epoch ``loss`` and ``accuracy``, and ``val_loss`` and
-        ``val_accuracy`` when ``validation_fraction > 0``.
+        Per-epoch ``loss``, ``accuracy`` and ``learning_rate``, and
+        ``val_loss`` and ``val_accuracy`` when ``validation_fraction > 0``.
 
     Examples
     --------

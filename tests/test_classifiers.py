@@ -1,0 +1,205 @@
+"""FashionCNNClassifier and FashionMLPClassifier as scikit-learn classifiers."""
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST_CNN, FAST_MLP
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
+from sklearn.utils import check_random_state, get_tags
+
+from fashion_estimators import (
+    CLASS_NAMES,
+    FashionAugmenter,
+    FashionCNNClassifier,
+    FashionMLPClassifier,
+)
+
+ESTIMATORS = [FashionCNNClassifier(**FAST_CNN), FashionMLPClassifier(**FAST_MLP)]
+IDS = ["cnn", "mlp"]
+
+
+@pytest.fixture(scope="module", params=ESTIMATORS, ids=IDS)
+def fitted(request, small):
+    X, y = small[0], small[1]
+    return clone(request.param).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_is_a_classifier_and_cv_stratifies(estimator, small):
+    assert is_classifier(estimator)
+    tags = get_tags(estimator)
+    assert tags.estimator_type == "classifier"
+    assert tags.classifier_tags is not None and tags.target_tags.required
+    assert isinstance(check_cv(5, small[1], classifier=True), StratifiedKFold)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_params_are_the_signature_and_survive_clone(estimator):
+    signature = inspect.signature(type(estimator).__init__).parameters
+    assert set(estimator.get_params(deep=False)) == set(signature) - {"self"}
+    custom = clone(estimator).set_params(
+        dropout=0.4, learning_rate=0.01, augment=FashionAugmenter(zoom=0)
+    )
+    copy = clone(custom)
+    assert copy.get_params()["augment__zoom"] == 0
+    for name, value in custom.get_params(deep=False).items():
+        if name != "augment":
+            assert copy.get_params()[name] == value
+
+
+def test_misspelled_parameter_is_refused():
+    with pytest.raises(ValueError, match="learnin_rate"):
+        FashionMLPClassifier().set_params(learnin_rate=0.1)
+    with pytest.raises(TypeError):
+        FashionMLPClassifier(hidden_layer_sizes=(10,))
+
+
+def test_fitted_attributes(fitted, small):
+    assert fitted.classes_.tolist() == list(range(10))
+    assert fitted.n_features_in_ == 784
+    assert set(fitted.history_) == {"loss", "accuracy", "learning_rate"}
+    assert len(fitted.history_["loss"]) == fitted.epochs
+    rates = fitted.history_["learning_rate"]
+    assert rates[0] == pytest.approx(fitted.learning_rate) and rates[-1] < rates[0]
+    assert fitted.model_.output_shape == (None, 10)
+
+
+def test_every_layout_gives_the_same_probabilities(fitted, small):
+    X = small[2][:20]
+    expected = fitted.predict_proba(X)
+    for variant in (
+        X.reshape(-1, 28, 28),
+        X.reshape(-1, 28, 28, 1),
+        X.astype(np.float64),
+        pd.DataFrame(X),
+    ):
+        np.testing.assert_allclose(fitted.predict_proba(variant), expected, atol=1e-6)
+
+
+def test_probabilities_are_a_distribution(fitted, small):
+    proba = fitted.predict_proba(small[2])
+    assert proba.shape == (300, 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    assert fitted.predict_proba(small[2][:1]).shape == (1, 10)
+    np.testing.assert_array_equal(
+        fitted.predict(small[2]), fitted.classes_[proba.argmax(axis=1)]
+    )
+
+
+def test_predict_does_not_use_keras_predict(fitted, small, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("model.predict was called")
+
+    monkeypatch.setattr(fitted.model_, "predict", refuse)
+    expected = fitted.model_.predict_on_batch(small[2][:3].reshape(-1, 28, 28, 1))
+    np.testing.assert_allclose(fitted.predict_proba(small[2][:3]), expected, atol=1e-6)
+
+
+def test_batch_predictions_match_keras(fitted, test_set):
+    X = test_set[0][:5000]  # more than one internal chunk
+    expected = fitted.model_.predict(X.reshape(-1, 28, 28, 1), verbose=0)
+    np.testing.assert_allclose(fitted.predict_proba(X), expected, atol=1e-5)
+
+
+def test_string_labels_come_back_as_strings(small):
+    X, y = small[0], np.asarray(CLASS_NAMES)[small[1]]
+    clf = FashionMLPClassifier(**FAST_MLP).fit(X, y)
+    predicted = clf.predict(small[2])
+    assert set(predicted) <= set(CLASS_NAMES) and isinstance(predicted[0], str)
+    assert clf.score(small[2], np.asarray(CLASS_NAMES)[small[3]]) > 0.5
+
+
+def test_two_classes(small):
+    X, y = small[0], small[1]
+    keep = np.isin(y, [5, 9])  # sandals and ankle boots
+    clf = FashionMLPClassifier(**FAST_MLP).fit(X[keep], y[keep])
+    assert clf.classes_.tolist() == [5, 9]
+    assert clf.predict_proba(X[keep]).shape == (keep.sum(), 2)
+
+
+def test_not_fitted_and_wrong_input(small):
+    clf = FashionCNNClassifier(**FAST_CNN)
+    with pytest.raises(NotFittedError):
+        clf.predict(small[2])
+    with pytest.raises(NotFittedError):
+        clf.predict_proba(small[2])
+    with pytest.raises(ValueError, match="783 feature"):
+        clf.fit(small[0][:, :783], small[1])
+    with pytest.raises(ValueError, match="only one class"):
+        clf.fit(small[0][:10], np.zeros(10))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        clf.fit(small[0][:10], np.linspace(0, 1, 10))
+    with pytest.raises(ValueError, match="X has 600 samples but y has 599"):
+        clf.fit(small[0], small[1][:-1])
+
+
+def test_predict_checks_input(fitted, small):
+    with pytest.raises(ValueError, match=r"samples of shape \(32, 32\)"):
+        fitted.predict(np.zeros((1, 32, 32)))
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.predict(np.full((1, 784), np.nan))
+
+
+def test_early_stopping_restores_the_best_weights(small):
+    X, y = small[0], small[1]
+    params = {
+        **FAST_MLP,
+        "epochs": 40,
+        "learning_rate": 0.01,
+        "validation_fraction": 0.2,
+        "n_iter_no_change": 2,
+    }
+    clf = FashionMLPClassifier(**params)
+    clf.fit(X, y)
+    history = clf.history_
+    assert set(history) == {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "learning_rate",
+    }
+    epochs_run = len(history["val_loss"])
+    best = int(np.argmin(history["val_loss"]))
+    assert epochs_run < 40 and epochs_run == best + 1 + 2  # stopped after patience
+    # the same stratified split the estimator made (seeded by random_state)
+    _, val = train_test_split(
+        np.arange(len(X)),
+        test_size=0.2,
+        stratify=y,
+        random_state=check_random_state(params["random_state"]),
+    )
+    loss, _ = clf.model_.evaluate(X[val].reshape(-1, 28, 28, 1), y[val], verbose=0)
+    assert loss == pytest.approx(history["val_loss"][best], rel=1e-4)
+
+
+def test_same_seed_same_model_other_seed_other_model(small):
+    X, y = small[0][:300], small[1][:300]
+    a = FashionCNNClassifier(**FAST_CNN).fit(X, y).predict_proba(small[2])
+    b = FashionCNNClassifier(**FAST_CNN).fit(X, y).predict_proba(small[2])
+    c = FashionCNNClassifier(**{**FAST_CNN, "random_state": 1}).fit(X, y)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c.predict_proba(small[2])).max() > 1e-3
+
+
+def test_in_model_augmentation_trains_only(small):
+    X, y = small[0], small[1]
+    clf = FashionCNNClassifier(**FAST_CNN, augment=FashionAugmenter()).fit(X, y)
+    layer_types = {type(layer).__name__ for layer in clf.model_.layers}
+    assert {"RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom"} <= (
+        layer_types
+    )
+    # inactive when predicting: the same input always gives the same output
+    np.testing.assert_array_equal(clf.predict_proba(X[:50]), clf.predict_proba(X[:50]))
+
+
+def test_partial_fit_adds_one_epoch(small):
+    X, y = small[0], small[1]
+    clf = FashionMLPClassifier(**FAST_MLP)
+    clf.partial_fit(X[:300], y[:300], classes=np.arange(10))
+    clf.partial_fit(X[300:], y[300:])
+    assert len(clf.history_["loss"]) == 2 and clf.classes_.tolist() == list(range(10))

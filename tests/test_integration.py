@@ -1,0 +1,107 @@
+"""The classifiers inside scikit-learn's meta-estimators and model selection."""
+
+import numpy as np
+import pytest
+from conftest import FAST_CNN, FAST_MLP
+from scipy.stats import uniform
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import (
+    GridSearchCV,
+    RandomizedSearchCV,
+    cross_val_score,
+    cross_validate,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from fashion_estimators import (
+    FashionAugmenter,
+    FashionCNNClassifier,
+    FashionMLPClassifier,
+)
+
+# One epoch and the smallest networks: these tests check wiring, not accuracy.
+CNN = dict(FAST_CNN, epochs=1, filters=(4,), dense_units=8)
+MLP = dict(FAST_MLP, epochs=2, hidden_units=(16,))
+
+
+def _logistic():
+    return make_pipeline(
+        FunctionTransformer(lambda X: X / 255.0), LogisticRegression(max_iter=200)
+    )
+
+
+def test_cross_val_score_uses_stratified_folds(tiny):
+    X, y = tiny
+    order = np.argsort(y, kind="stable")  # sorted labels: KFold would break
+    scores = cross_val_score(FashionMLPClassifier(**MLP), X[order], y[order], cv=5)
+    assert scores.shape == (5,) and scores.min() > 0.5
+
+
+def test_cross_validate_reports_every_metric(tiny):
+    result = cross_validate(
+        FashionCNNClassifier(**CNN),
+        *tiny,
+        cv=3,
+        scoring=["accuracy", "neg_log_loss"],
+        return_train_score=True,
+    )
+    assert len(result["test_accuracy"]) == 3
+    assert np.all(result["test_neg_log_loss"] < 0)
+
+
+def test_pipeline_with_augmenter(tiny):
+    pipe = make_pipeline(FashionAugmenter(random_state=0), FashionCNNClassifier(**CNN))
+    pipe.fit(*tiny)
+    assert pipe.score(*tiny) > 0.5
+    assert pipe.predict_proba(tiny[0][:5]).shape == (5, 3)
+
+
+def test_grid_search(tiny):
+    search = GridSearchCV(
+        FashionCNNClassifier(**CNN), {"dropout": [0.25, 0.5]}, cv=3
+    ).fit(*tiny)
+    assert search.best_params_["dropout"] in (0.25, 0.5)
+    assert len(search.cv_results_["mean_test_score"]) == 2
+    assert search.best_estimator_.dropout == search.best_params_["dropout"]
+
+
+def test_randomized_search_over_nested_augmenter(tiny):
+    search = RandomizedSearchCV(
+        FashionMLPClassifier(**MLP, augment=FashionAugmenter()),
+        {"learning_rate": uniform(1e-3, 1e-2), "augment__rotation": [0, 10]},
+        n_iter=2,
+        cv=2,
+        random_state=0,
+    ).fit(*tiny)
+    assert search.best_estimator_.augment.rotation in (0, 10)
+
+
+def test_soft_voting(tiny):
+    voting = VotingClassifier(
+        [("cnn", FashionCNNClassifier(**CNN)), ("logistic", _logistic())],
+        voting="soft",
+    ).fit(*tiny)
+    proba = voting.predict_proba(tiny[0])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert voting.score(*tiny) > 0.5
+
+
+def test_stacking(tiny):
+    stack = StackingClassifier(
+        [("mlp", FashionMLPClassifier(**MLP)), ("cnn", FashionCNNClassifier(**CNN))],
+        final_estimator=LogisticRegression(),
+        cv=2,
+    ).fit(*tiny)
+    assert stack.score(*tiny) > 0.5
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibration(tiny, method):
+    calibrated = CalibratedClassifierCV(
+        FashionMLPClassifier(**MLP), method=method, cv=2
+    ).fit(*tiny)
+    proba = calibrated.predict_proba(tiny[0])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

@@ -1,0 +1,29 @@
+"""Default models trained on a real 10,000-image subset, scored on the real test set."""
+
+import pytest
+from conftest import stratified_sample
+
+from fashion_estimators import FashionCNNClassifier, FashionMLPClassifier
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def subset(train_set):
+    return stratified_sample(*train_set, 10_000, seed=0)
+
+
+def test_default_cnn_reaches_085_in_three_epochs(subset, test_set):
+    clf = FashionCNNClassifier(epochs=3, random_state=0).fit(*subset)
+    accuracy = clf.score(*test_set)
+    print(f"CNN defaults, 3 epochs on 10k: test accuracy {accuracy:.4f}")
+    assert accuracy >= 0.85
+    assert len(clf.history_["val_accuracy"]) == 3
+
+
+def test_default_mlp_reaches_082(subset, test_set):
+    clf = FashionMLPClassifier(random_state=0).fit(*subset)
+    accuracy = clf.score(*test_set)
+    epochs = len(clf.history_["loss"])
+    print(f"MLP defaults on 10k: test accuracy {accuracy:.4f} after {epochs} epochs")
+    assert accuracy >= 0.82
