@@ -21,12 +21,10 @@ Subclasses only declare their parameters and their network.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import keras
 import numpy as np
-from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score
@@ -38,14 +36,10 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from . import _params as P
 from ._images import validate_pixels
 from ._networks import OPTIMIZERS, make_optimizer
+from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter
 
 _PREDICT_CHUNK = 2048
-
-
-def _seeded(seed: int | None):
-    """Seed Python, NumPy and TensorFlow (and make ops deterministic) inside."""
-    return contextlib.nullcontext() if seed is None else tensorflow_random_state(seed)
 
 
 def _cosine_decay(learning_rate: float, epochs: int) -> keras.callbacks.Callback:
@@ -127,7 +121,9 @@ class FashionClassifier(KerasClassifier):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        self._seed = as_seed(self.random_state)
+        with seeded(self._seed):
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train one more epoch on ``(X, y)``, keeping the current weights.
@@ -140,9 +136,20 @@ class FashionClassifier(KerasClassifier):
         self
         """
         P.check_params(self)
-        return super().partial_fit(
-            X, y, classes=classes, sample_weight=sample_weight, **kwargs
-        )
+        seed = as_seed(self.random_state)
+        if not hasattr(self, "_seed"):
+            self._seed = seed
+        with seeded(None if seed is None else seed + self.current_epoch):
+            return super().partial_fit(
+                X, y, classes=classes, sample_weight=sample_weight, **kwargs
+            )
+
+    def _initialize(self, X, y=None):
+        X, y = super()._initialize(X, y)
+        # fit and partial_fit seed everything once, around the whole call; stop
+        # scikeras from re-seeding model.fit with its leaky tensorflow_random_state
+        self._random_state = None
+        return X, y
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         # y first: its errors (one class, continuous target) are the more
@@ -166,17 +173,15 @@ class FashionClassifier(KerasClassifier):
         return X, y
 
     def _build_keras_model(self) -> keras.Model:
-        seed = self._random_state
-        with _seeded(seed):
-            augmentation = (
-                [] if self.augment is None else self.augment.keras_layers(seed)
-            )
-            model = self._build_network(self.n_classes_, augmentation)
-            model.compile(
-                optimizer=make_optimizer(self.optimizer, self.learning_rate),
-                loss=self.loss,
-                metrics=["accuracy"],
-            )
+        augmentation = (
+            [] if self.augment is None else self.augment.keras_layers(self._seed)
+        )
+        model = self._build_network(self.n_classes_, augmentation)
+        model.compile(
+            optimizer=make_optimizer(self.optimizer, self.learning_rate),
+            loss=self.loss,
+            metrics=["accuracy"],
+        )
         return model
 
     def _initialize_callbacks(self) -> None:
@@ -186,7 +191,7 @@ class FashionClassifier(KerasClassifier):
     def _split_validation(self, X, y, sample_weight):
         """Hold out a stratified ``validation_fraction`` of the training data."""
         index = np.arange(len(X))
-        rng = check_random_state(self._random_state)
+        rng = check_random_state(self._seed)
         try:
             train, val = train_test_split(
                 index, test_size=self.validation_fraction, stratify=y, random_state=rng

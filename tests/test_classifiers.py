@@ -203,3 +203,17 @@ def test_partial_fit_adds_one_epoch(small):
     clf.partial_fit(X[:300], y[:300], classes=np.arange(10))
     clf.partial_fit(X[300:], y[300:])
     assert len(clf.history_["loss"]) == 2 and clf.classes_.tolist() == list(range(10))
+
+
+def test_seeded_fit_leaves_global_random_state_alone(small):
+    import random
+
+    import keras
+    from tensorflow.python.framework import config
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    FashionMLPClassifier(**FAST_MLP).fit(small[0][:200], small[1][:200])
+    assert not config.is_op_determinism_enabled()
+    assert random.getstate() == python_state
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state[1])
+    keras.random.normal((2,))  # unseeded random ops still work afterwards
