@@ -9,7 +9,8 @@ wrong on current scikit-learn and adds what our classifiers share:
 * parameters read from ``__init__``'s signature, as in scikit-learn, instead of
   scikeras' ``**kwargs`` routing that silently accepts misspelled names;
 * input validation for every pixel layout, rescaling inside the network;
-* a learning rate that decays along a cosine over the epochs of ``fit``;
+* a learning rate that decays along a cosine over the epochs of ``fit``
+  (``lr_schedule="cosine"``) or stays constant;
 * a stratified validation split with early stopping that restores the best
   weights;
 * prediction through ``predict_on_batch`` in chunks, which skips
@@ -66,6 +67,7 @@ class FashionClassifier(KerasClassifier):
     _parameter_constraints = {
         "dropout": P.real(0, 1, closed="left"),
         "learning_rate": P.positive_real(),
+        "lr_schedule": P.one_of("cosine", "constant"),
         "optimizer": P.one_of(*OPTIMIZERS),
         "epochs": P.integer(1),
         "batch_size": P.integer(1),
@@ -215,8 +217,9 @@ class FashionClassifier(KerasClassifier):
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ):
-        if not warm_start:  # fit, not partial_fit
-            self._fit_callbacks = [_cosine_decay(self.learning_rate, epochs)]
+        self._fit_callbacks = []
+        if not warm_start and self.lr_schedule == "cosine":  # fit, not partial_fit
+            self._fit_callbacks.append(_cosine_decay(self.learning_rate, epochs))
         if self.validation_fraction > 0 and not warm_start:
             X, y, sample_weight, kwargs["validation_data"] = self._split_validation(
                 X, y, sample_weight

@@ -41,6 +41,28 @@ def _classes_out(x, n_classes: int):
     return layers.Dense(n_classes, activation="softmax", name="proba")(x)
 
 
+def wrap_network(
+    body: keras.Model, *, augmentation: Sequence[layers.Layer] = ()
+) -> keras.Model:
+    """Put a user's network behind the raw-pixel input and augmentation.
+
+    Parameters
+    ----------
+    body : keras.Model
+        Takes ``(batch, 28, 28, 1)`` images scaled to [0, 1] and returns class
+        probabilities.
+    augmentation : sequence of keras layers
+        Random layers applied to the raw pixels first (training only).
+
+    Returns
+    -------
+    keras.Model
+        Not compiled.
+    """
+    inputs, x = _pixels_in(augmentation)
+    return keras.Model(inputs, body(x), name=f"fashion_{body.name}")
+
+
 def build_cnn(
     n_classes: int,
     *,

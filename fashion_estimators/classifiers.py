@@ -6,13 +6,13 @@ prediction, scikit-learn tags) lives in ``_base.FashionClassifier``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 
 from . import _params as P
 from ._base import FashionClassifier
-from ._networks import build_cnn, build_mlp
+from ._networks import build_cnn, build_mlp, wrap_network
 from .augmentation import FashionAugmenter
 
 
@@ -33,9 +33,17 @@ class FashionCNNClassifier(FashionClassifier):
         Width of the dense layer after the convolutions.
     dropout : float, default=0.2
         Dropout rate around the dense layer, in [0, 1).
+    network : callable or None, default=None
+        Replaces the built-in CNN: called as ``network(n_classes)``, it returns
+        an uncompiled ``keras.Model`` that takes ``(batch, 28, 28, 1)`` images
+        scaled to [0, 1] and ends in a softmax over ``n_classes``. The
+        estimator still rescales, augments, compiles and trains it. When set,
+        ``filters``, ``dense_units`` and ``dropout`` are not used.
     learning_rate : float, default=1e-3
-        Initial step size of the optimizer; it decays along a cosine over
-        ``epochs``.
+        Initial step size of the optimizer.
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        "cosine" lowers the learning rate along half a cosine over ``epochs``;
+        "constant" keeps it.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
     epochs : int, default=15
@@ -65,8 +73,9 @@ class FashionCNNClassifier(FashionClassifier):
     model_ : keras.Model
         The trained network.
     history_ : dict of list
-        Per-epoch ``loss``, ``accuracy`` and ``learning_rate``, and
-        ``val_loss`` and ``val_accuracy`` when ``validation_fraction > 0``.
+        Per-epoch ``loss`` and ``accuracy``; ``learning_rate`` with the cosine
+        schedule; ``val_loss`` and ``val_accuracy`` when
+        ``validation_fraction > 0``.
 
     Examples
     --------
@@ -81,6 +90,9 @@ class FashionCNNClassifier(FashionClassifier):
         **FashionClassifier._parameter_constraints,
         "filters": P.int_sequence(),
         "dense_units": P.integer(1),
+        "network": P.Constraint(
+            lambda v: v is None or callable(v), "None or a callable"
+        ),
     }
 
     def __init__(
@@ -89,7 +101,9 @@ class FashionCNNClassifier(FashionClassifier):
         filters: Sequence[int] = (32, 64),
         dense_units: int = 128,
         dropout: float = 0.2,
+        network: Callable[[int], keras.Model] | None = None,
         learning_rate: float = 1e-3,
+        lr_schedule: str = "cosine",
         optimizer: str = "adam",
         epochs: int = 15,
         batch_size: int = 128,
@@ -102,7 +116,9 @@ class FashionCNNClassifier(FashionClassifier):
         self.filters = filters
         self.dense_units = dense_units
         self.dropout = dropout
+        self.network = network
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.optimizer = optimizer
         self.epochs = epochs
         self.batch_size = batch_size
@@ -113,6 +129,8 @@ class FashionCNNClassifier(FashionClassifier):
         self.verbose = verbose
 
     def _build_network(self, n_classes: int, augmentation: list) -> keras.Model:
+        if self.network is not None:
+            return wrap_network(self.network(n_classes), augmentation=augmentation)
         return build_cnn(
             n_classes,
             filters=self.filters,
@@ -136,8 +154,10 @@ class FashionMLPClassifier(FashionClassifier):
     dropout : float, default=0.2
         Dropout rate after each hidden layer, in [0, 1).
     learning_rate : float, default=1e-3
-        Initial step size of the optimizer; it decays along a cosine over
-        ``epochs``.
+        Initial step size of the optimizer.
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        "cosine" lowers the learning rate along half a cosine over ``epochs``;
+        "constant" keeps it.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
     epochs : int, default=30
@@ -166,8 +186,9 @@ class FashionMLPClassifier(FashionClassifier):
     model_ : keras.Model
         The trained network.
     history_ : dict of list
-        Per-epoch ``loss``, ``accuracy`` and ``learning_rate``, and
-        ``val_loss`` and ``val_accuracy`` when ``validation_fraction > 0``.
+        Per-epoch ``loss`` and ``accuracy``; ``learning_rate`` with the cosine
+        schedule; ``val_loss`` and ``val_accuracy`` when
+        ``validation_fraction > 0``.
 
     Examples
     --------
@@ -189,6 +210,7 @@ class FashionMLPClassifier(FashionClassifier):
         hidden_units: Sequence[int] = (256, 128),
         dropout: float = 0.2,
         learning_rate: float = 1e-3,
+        lr_schedule: str = "cosine",
         optimizer: str = "adam",
         epochs: int = 30,
         batch_size: int = 128,
@@ -201,6 +223,7 @@ class FashionMLPClassifier(FashionClassifier):
         self.hidden_units = hidden_units
         self.dropout = dropout
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.optimizer = optimizer
         self.epochs = epochs
         self.batch_size = batch_size

@@ -217,3 +217,29 @@ def test_seeded_fit_leaves_global_random_state_alone(small):
     assert random.getstate() == python_state
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state[1])
     keras.random.normal((2,))  # unseeded random ops still work afterwards
+
+
+def _tiny_network(n_classes):
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(16, 5, activation="relu")(inputs)
+    x = keras.layers.GlobalMaxPooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(n_classes, "softmax")(x), name="mine")
+
+
+def test_custom_network_is_wrapped_and_trained(small):
+    params = {**FAST_CNN, "network": _tiny_network, "epochs": 8, "learning_rate": 0.01}
+    clf = FashionCNNClassifier(**params).fit(small[0], small[1])
+    assert clf.model_.name == "fashion_mine"
+    assert clf.model_.count_params() == (5 * 5 * 16 + 16) + (16 * 10 + 10)
+    assert clf.score(small[2], small[3]) > 0.4  # chance is 0.1
+    assert clone(clf).network is _tiny_network
+
+
+def test_constant_learning_rate(small):
+    clf = FashionMLPClassifier(**{**FAST_MLP, "lr_schedule": "constant"})
+    clf.fit(small[0], small[1])
+    assert "learning_rate" not in clf.history_
+    rate = clf.model_.optimizer.learning_rate
+    assert float(rate.numpy()) == pytest.approx(clf.learning_rate)
