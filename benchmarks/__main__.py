@@ -1,4 +1,8 @@
-"""``python -m benchmarks``: fit every model on the same pixels and compare."""
+"""Fit every model on the same Fashion-MNIST pixels and compare them.
+
+All models receive the same X, the (n, 784) uint8 pixels of
+fetch_fashion_mnist, and are scored once on the official 10,000 test images.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -14,52 +19,174 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from fashion_estimators import fetch_fashion_mnist  # noqa: E402
 
-from .models import MODELS  # noqa: E402
-from .report import machine, markdown_table  # noqa: E402
-from .run import class_counts, evaluate, stratified_subset  # noqa: E402
+from .models import MODELS, ModelSpec  # noqa: E402
+from .report import best, machine, markdown_table, write_outputs  # noqa: E402
+from .reproductions import REPRODUCTIONS  # noqa: E402
+from .run import benchmark, stratified_subset  # noqa: E402
 
-QUICK_TRAIN = 10_000
+QUICK_TRAIN = 5_000
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"train on a stratified {QUICK_TRAIN:,}-image subset (a few minutes)",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=list(MODELS),
+        default=list(MODELS),
+        help="models to run (default: all)",
+    )
+    parser.add_argument("--n-train", type=int, help="training images (stratified)")
+    parser.add_argument("--n-test", type=int, help="test images (stratified)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="seeds for the package's neural models (mean and std are reported)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="first seed")
+    parser.add_argument(
+        "--epochs", type=int, help="override every neural model's epochs (smoke runs)"
+    )
+    parser.add_argument(
+        "--reproduce",
+        action="store_true",
+        help="also train the three tutorial CNNs and compare with their reports",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmark-results"), help="output folder"
+    )
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
+
+
+class _Clock:
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    def say(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.start:7.1f}s] {message}", flush=True)
+
+
+def _reproduction_spec(reproduction) -> ModelSpec:
+    return ModelSpec(
+        name=f"reproduce-{reproduction.name}",
+        description=reproduction.recipe,
+        build=reproduction.estimator,
+        repeatable=True,
+    )
+
+
+def _reproduction_table(reproductions, results) -> str:
+    lines = [
+        "| tutorial CNN | our test accuracy | reported | gap (points) "
+        "| parameters (ours / reported) | fit s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for reproduction, result in zip(reproductions, results, strict=True):
+        gap = 100 * (result.mean("accuracy") - reproduction.reported_accuracy)
+        reported = reproduction.reported_parameters
+        lines.append(
+            f"| {reproduction.name} | {result.mean('accuracy'):.4f} "
+            f"| {reproduction.reported_accuracy:.4f} | {gap:+.2f} "
+            f"| {result.total_parameters:,} / "
+            f"{'n/a' if reported is None else f'{reported:,}'} "
+            f"| {result.mean('fit_seconds'):.0f} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument(
-        "--full",
-        action="store_true",
-        help="train on all 60,000 images (default: a stratified 10,000-image subset)",
-    )
-    parser.add_argument("--n-train", type=int, help="training images to use")
-    parser.add_argument(
-        "--models", nargs="+", choices=list(MODELS), default=list(MODELS)
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
+    import tensorflow as tf
+
+    # building dozens of models retraces tf.functions by design; not news here
+    tf.get_logger().setLevel("ERROR")
     # LogisticRegression keeps the usual max_iter=200 and may stop short of it
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    clock = _Clock()
+    verbose = 1 if sys.stdout.isatty() else 2  # Keras: progress bar or epoch lines
+    seeds = [args.seed + i for i in range(args.repeats)]
 
-    n_train = args.n_train or (None if args.full else QUICK_TRAIN)
     X_train, y_train = fetch_fashion_mnist("train", return_X_y=True)
     X_test, y_test = fetch_fashion_mnist("test", return_X_y=True)
+    n_train = args.n_train or (QUICK_TRAIN if args.quick else None)
     X_train, y_train = stratified_subset(X_train, y_train, n_train, args.seed)
-    print(
-        f"Training on {len(X_train):,} images ({class_counts(y_train)[0]:,} per "
-        f"class), testing on the official {len(X_test):,}.",
-        flush=True,
+    X_test, y_test = stratified_subset(X_test, y_test, args.n_test, args.seed)
+    clock.say(
+        f"{len(X_train):,} training and {len(X_test):,} test images; "
+        f"models: {', '.join(args.models)}; seeds {seeds}"
     )
+
     results = []
-    start = time.perf_counter()
     for name in args.models:
-        print(f"[{time.perf_counter() - start:6.0f}s] fitting {name} ...", flush=True)
-        results.append(evaluate(name, X_train, y_train, X_test, y_test, args.seed))
-        print(
-            f"[{time.perf_counter() - start:6.0f}s] {name}: test accuracy "
-            f"{results[-1].accuracy:.4f}",
-            flush=True,
+        spec = MODELS[name]
+        clock.say(f"fitting {name}: {spec.description}")
+        results.append(
+            benchmark(
+                spec,
+                X_train,
+                y_train,
+                X_test,
+                y_test,
+                seeds=seeds,
+                verbose=verbose,
+                epochs=args.epochs,
+            )
         )
+        clock.say(f"{name}: test accuracy {results[-1].mean('accuracy'):.4f}")
+
+    context = {
+        "command": "python -m benchmarks " + " ".join(argv or sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"),
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "machine": machine(),
+    }
+    reproduced = []
+    if args.reproduce:
+        for reproduction in REPRODUCTIONS:
+            clock.say(f"reproducing {reproduction.name}: {reproduction.recipe}")
+            result = benchmark(
+                _reproduction_spec(reproduction),
+                X_train,
+                y_train,
+                X_test,
+                y_test,
+                seeds=seeds,
+                verbose=verbose,
+                epochs=args.epochs,
+            )
+            reproduced.append(result)
+            clock.say(
+                f"{reproduction.name}: test accuracy {result.mean('accuracy'):.4f}"
+            )
+        context["reproductions"] = [
+            {
+                **r.summary(),
+                "reported_accuracy": p.reported_accuracy,
+                "reported_parameters": p.reported_parameters,
+            }
+            for p, r in zip(REPRODUCTIONS, reproduced, strict=True)
+        ]
+
+    paths = write_outputs(args.out, results, y_test, context)
     print()
     print(markdown_table(results))
+    if reproduced:
+        print()
+        print(_reproduction_table(REPRODUCTIONS, reproduced))
     print()
-    print("Machine:", ", ".join(f"{k} {v}" for k, v in machine().items()))
+    print(f"Best: {best(results).model}. Wrote " + ", ".join(map(str, paths.values())))
+    print("Machine: " + ", ".join(f"{k} {v}" for k, v in context["machine"].items()))
+    clock.say("done")
     return 0
 
 

@@ -1,36 +1,111 @@
-"""Presenting results: a Markdown table and the machine they were measured on."""
+"""Presenting results: Markdown, JSON, CSV, a confusion matrix and the machine."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from importlib.metadata import version
+from pathlib import Path
 
-from .run import Result
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.metrics import ConfusionMatrixDisplay, classification_report  # noqa: E402
+
+from fashion_estimators import CLASS_NAMES  # noqa: E402
+
+from .run import Result  # noqa: E402
 
 _LIBRARIES = ("tensorflow", "keras", "scikeras", "scikit-learn", "numpy")
 
 
 def machine() -> dict:
-    """CPU count, platform and library versions."""
+    """CPU count, GPUs, platform and library versions."""
+    import tensorflow as tf
+
     return {
         "cpus": os.cpu_count(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "platform": platform.platform(),
         "python": platform.python_version(),
         **{name: version(name) for name in _LIBRARIES},
     }
 
 
+def _cell(result: Result, metric: str, fmt: str) -> str:
+    text = format(result.mean(metric), fmt)
+    if len(result.seeds) > 1:
+        text += " ± " + format(result.std(metric), fmt)
+    return text
+
+
 def markdown_table(results: list[Result]) -> str:
-    """One row per model, in the order given."""
-    header = (
-        "| model | test accuracy | macro F1 | fit s | predict s | images/s "
-        "| parameters |\n|---|---:|---:|---:|---:|---:|---:|"
-    )
-    rows = [
-        f"| {r.model} | {r.accuracy:.4f} | {r.macro_f1:.4f} | {r.fit_seconds:.1f} "
-        f"| {r.predict_seconds:.2f} | {r.images_per_second:,.0f} "
-        f"| {'' if r.parameters is None else f'{r.parameters:,}'} |"
-        for r in results
+    """One row per model; mean ± std over seeds where a model ran several."""
+    lines = [
+        "| model | test accuracy | macro F1 | fit s | predict s | predict images/s "
+        "| trainable parameters | seeds |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    return "\n".join([header, *rows])
+    for r in results:
+        params = "n/a" if r.parameters is None else f"{r.parameters:,}"
+        lines.append(
+            f"| {r.model} | {_cell(r, 'accuracy', '.4f')} "
+            f"| {_cell(r, 'macro_f1', '.4f')} | {_cell(r, 'fit_seconds', '.1f')} "
+            f"| {_cell(r, 'predict_seconds', '.2f')} "
+            f"| {_cell(r, 'images_per_second', ',.0f')} | {params} "
+            f"| {len(r.seeds)} |"
+        )
+    return "\n".join(lines)
+
+
+def best(results: list[Result]) -> Result:
+    """The model with the highest mean test accuracy."""
+    return max(results, key=lambda r: r.mean("accuracy"))
+
+
+def write_outputs(out: Path, results: list[Result], y_test, context: dict) -> dict:
+    """Write results.json, results.csv, the best model's confusion matrix (PNG)
+    and its per-class report; return the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    summaries = [r.summary() for r in results]
+    paths = {
+        "json": out / "results.json",
+        "csv": out / "results.csv",
+        "confusion_matrix": out / "confusion_matrix.png",
+        "classification_report": out / "classification_report.txt",
+    }
+    paths["json"].write_text(
+        json.dumps({**context, "results": summaries}, indent=2) + "\n"
+    )
+    table = pd.DataFrame(
+        [{k: v for k, v in s.items() if k != "runs"} for s in summaries]
+    )
+    table["seeds"] = table["seeds"].map(lambda s: " ".join(map(str, s)))
+    for column in ("parameters", "total_parameters"):
+        table[column] = table[column].astype("Int64")  # n/a stays empty
+    table.to_csv(paths["csv"], index=False)
+
+    winner = best(results)
+    fig, ax = plt.subplots(figsize=(9, 8))
+    ConfusionMatrixDisplay.from_predictions(
+        y_test,
+        winner.predictions,
+        display_labels=list(CLASS_NAMES),
+        xticks_rotation=45,
+        ax=ax,
+        colorbar=False,
+    )
+    ax.set_title(f"{winner.model}: test accuracy {winner.mean('accuracy'):.4f}")
+    fig.tight_layout()
+    fig.savefig(paths["confusion_matrix"], dpi=110)
+    plt.close(fig)
+    paths["classification_report"].write_text(
+        f"{winner.model} ({winner.description}), first seed\n\n"
+        + classification_report(
+            y_test, winner.predictions, target_names=list(CLASS_NAMES), digits=4
+        )
+    )
+    return paths

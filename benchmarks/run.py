@@ -1,64 +1,113 @@
-"""Fit and evaluate each model on the same data, timing both."""
+"""Fit and evaluate models on the same data, timing both, over seeds."""
 
 from __future__ import annotations
 
+import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
 
-from .models import MODELS, trainable_parameters
+from .models import ModelSpec, parameter_counts
+
+METRICS = (
+    "accuracy",
+    "macro_f1",
+    "fit_seconds",
+    "predict_seconds",
+    "images_per_second",
+)
 
 
 @dataclass
 class Result:
-    """What one model measured."""
+    """What one model measured, one value per seed for each metric."""
 
     model: str
-    accuracy: float
-    macro_f1: float
-    fit_seconds: float
-    predict_seconds: float
-    images_per_second: float
-    parameters: int | None
+    description: str
+    seeds: list[int] = field(default_factory=list)
+    runs: dict[str, list[float]] = field(
+        default_factory=lambda: {m: [] for m in METRICS}
+    )
+    parameters: int | None = None
+    """Trainable weights."""
+    total_parameters: int | None = None
+    """All weights, BatchNorm statistics included."""
+    predictions: np.ndarray | None = None
+    """Test-set predictions of the first seed (for the confusion matrix)."""
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def mean(self, metric: str) -> float:
+        return statistics.fmean(self.runs[metric])
+
+    def std(self, metric: str) -> float:
+        values = self.runs[metric]
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+    def summary(self) -> dict:
+        """Means, standard deviations and per-seed values, JSON-ready."""
+        row = {"model": self.model, "description": self.description}
+        for metric in METRICS:
+            row[metric] = self.mean(metric)
+            row[f"{metric}_std"] = self.std(metric)
+        row["parameters"] = self.parameters
+        row["total_parameters"] = self.total_parameters
+        row["seeds"] = list(self.seeds)
+        row["runs"] = {m: list(v) for m, v in self.runs.items()}
+        return row
 
 
-def evaluate(name: str, X_train, y_train, X_test, y_test, seed: int = 0) -> Result:
-    """Fit model ``name`` on the training data and score it on the test data."""
-    model = MODELS[name](seed)
+def fit_and_score(model: BaseEstimator, X_train, y_train, X_test, y_test) -> dict:
+    """Fit ``model``, predict the test set, and return the metrics and predictions."""
     start = time.perf_counter()
     model.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     predicted = model.predict(X_test)
     predict_seconds = time.perf_counter() - start
-    return Result(
-        model=name,
-        accuracy=float(accuracy_score(y_test, predicted)),
-        macro_f1=float(f1_score(y_test, predicted, average="macro")),
-        fit_seconds=fit_seconds,
-        predict_seconds=predict_seconds,
-        images_per_second=len(X_test) / predict_seconds,
-        parameters=trainable_parameters(model),
-    )
+    return {
+        "accuracy": float(accuracy_score(y_test, predicted)),
+        "macro_f1": float(f1_score(y_test, predicted, average="macro")),
+        "fit_seconds": fit_seconds,
+        "predict_seconds": predict_seconds,
+        "images_per_second": len(X_test) / predict_seconds,
+        "predictions": predicted,
+    }
 
 
 def stratified_subset(X, y, n: int | None, seed: int = 0):
-    """The first ``n`` images of a seeded stratified shuffle (all if None)."""
+    """A seeded stratified sample of ``n`` rows (everything if None)."""
     if n is None or n >= len(X):
         return X, y
-    from sklearn.model_selection import train_test_split
-
     X_sub, _, y_sub, _ = train_test_split(
         X, y, train_size=n, stratify=y, random_state=seed
     )
     return X_sub, y_sub
 
 
-def class_counts(y) -> list[int]:
-    """Images per class, for the run's description."""
-    return np.bincount(np.asarray(y)).tolist()
+def benchmark(
+    spec: ModelSpec,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    *,
+    seeds: list[int],
+    verbose: int = 0,
+    epochs: int | None = None,
+) -> Result:
+    """Fit and score ``spec`` once per seed (once only if it is not repeatable)."""
+    result = Result(spec.name, spec.description)
+    for seed in seeds if spec.repeatable else seeds[:1]:
+        model = spec.build(seed=seed, verbose=verbose, epochs=epochs)
+        scores = fit_and_score(model, X_train, y_train, X_test, y_test)
+        predictions = scores.pop("predictions")
+        if result.predictions is None:
+            result.predictions = predictions
+            result.parameters, result.total_parameters = parameter_counts(model)
+        result.seeds.append(seed)
+        for metric, value in scores.items():
+            result.runs[metric].append(value)
+    return result
