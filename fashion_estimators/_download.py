@@ -101,4 +101,11 @@ def download(
             break
         if attempt < attempts:
             time.sleep(backoff * 2 ** (attempt - 1))
-    raise DownloadError(f"could not download {url}: {last_error}") from last_error
+    reason = (
+        f"no data for {timeout} s (timed out)"
+        if isinstance(last_error, TimeoutError)
+        else str(last_error)
+    )
+    raise DownloadError(
+        f"could not download {url} after {attempt} attempt(s): {reason}"
+    ) from last_error

@@ -1,0 +1,203 @@
+"""Downloads against a local server that misbehaves on purpose.
+
+Every fault ends in a clear DownloadError after a bounded number of attempts,
+and leaves no partial or corrupt file behind.
+"""
+
+import gzip
+import hashlib
+import http.server
+import random
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fashion_estimators import datasets
+from fashion_estimators._download import DownloadError, download
+
+# incompressible, so that a partial response really is partial
+PAYLOAD = gzip.compress(random.Random(0).randbytes(50_000))
+GOOD_MD5 = hashlib.md5(gzip.decompress(PAYLOAD)).hexdigest()
+SYSTEM_FILES = Path("/usr/share/datasets/fashion-mnist")
+
+
+def verify(path: Path) -> None:
+    digest = hashlib.md5(gzip.decompress(path.read_bytes())).hexdigest()
+    if digest != GOOD_MD5:
+        raise ValueError(f"checksum mismatch: {digest}")
+
+
+class _Faulty(http.server.BaseHTTPRequestHandler):
+    """One fault per path; counts the requests it receives."""
+
+    hits: dict = {}
+
+    def log_message(self, *args):
+        pass
+
+    def _headers(self, code=200, length=None):
+        self.send_response(code)
+        size = len(PAYLOAD) if length is None else length
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+
+    def do_GET(self):
+        _Faulty.hits[self.path] = _Faulty.hits.get(self.path, 0) + 1
+        fault = self.path.strip("/")
+        if fault == "good":
+            self._headers()
+            self.wfile.write(PAYLOAD)
+        elif fault in ("404", "500"):
+            self._headers(int(fault), 0)
+        elif fault == "truncated":
+            self._headers()
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 2])
+        elif fault == "wrong-bytes":
+            body = gzip.compress(random.Random(1).randbytes(50_000))
+            self._headers(length=len(body))
+            self.wfile.write(body)
+        elif fault == "stall":
+            self._headers()
+            self.wfile.write(PAYLOAD[:100])
+            self.wfile.flush()
+            time.sleep(3)
+        elif fault == "reset":
+            self._headers()
+            self.wfile.write(PAYLOAD[:1000])
+            self.wfile.flush()
+            # SO_LINGER with a zero timeout: close() sends a TCP reset
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            self.connection.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _fetch(server, fault, folder, attempts=2):
+    return download(
+        server + fault,
+        folder / "file.gz",
+        verify=verify,
+        timeout=0.5,
+        attempts=attempts,
+        backoff=0,
+    )
+
+
+def test_good_download(server, tmp_path):
+    path = _fetch(server, "good", tmp_path)
+    assert path.read_bytes() == PAYLOAD
+    assert [p.name for p in tmp_path.iterdir()] == ["file.gz"]
+
+
+@pytest.mark.parametrize(
+    "fault, message, attempts",
+    [
+        ("404", "HTTP Error 404", 1),  # a client error is not retried
+        ("500", "HTTP Error 500", 3),
+        ("truncated", "connection cut short|IncompleteRead|received", 3),
+        ("wrong-bytes", "checksum mismatch", 3),
+        ("stall", r"no data for 0.5 s \(timed out\)", 3),
+        ("reset", "reset|Connection|cut short|IncompleteRead", 3),
+    ],
+)
+def test_faults_give_a_clear_error_and_leave_nothing(
+    server, tmp_path, fault, message, attempts
+):
+    _Faulty.hits.pop(f"/{fault}", None)
+    start = time.perf_counter()
+    with pytest.raises(DownloadError, match=message) as info:
+        _fetch(server, fault, tmp_path, attempts=3)
+    assert f"could not download {server}{fault} after {attempts}" in str(info.value)
+    assert list(tmp_path.iterdir()) == []  # no partial file
+    assert _Faulty.hits[f"/{fault}"] == attempts  # bounded retries
+    assert time.perf_counter() - start < 10
+
+
+def test_corrupt_cached_file_is_replaced(tmp_path, monkeypatch):
+    """A corrupt copy in the data home is skipped and replaced by a download."""
+    home = tmp_path / "home"
+    cache = home / "fashion-mnist"
+    cache.mkdir(parents=True)
+    name = "t10k-labels-idx1-ubyte.gz"
+    (cache / name).write_bytes(b"corrupt")
+    monkeypatch.setattr(datasets, "SYSTEM_DIR", tmp_path / "none")
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sk"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    served = tmp_path / "mirror"
+    served.mkdir()
+    (served / name).write_bytes((SYSTEM_FILES / name).read_bytes())
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(served), **k
+    )
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv(
+            datasets.MIRROR_ENV, f"http://127.0.0.1:{httpd.server_address[1]}/"
+        )
+        data = datasets._load_file(name, home, download_if_missing=True)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert len(data) == 8 + 10000
+    assert (cache / name).read_bytes() == (SYSTEM_FILES / name).read_bytes()
+
+
+CONCURRENT_FETCH = """
+import sys
+from pathlib import Path
+from fashion_estimators import datasets
+datasets.SYSTEM_DIR = Path(sys.argv[2])  # an empty folder: force the download
+bunch = datasets.fetch_fashion_mnist("test", data_home=sys.argv[1])
+print(int(bunch.target.sum()), bunch.data.shape[0])
+"""
+
+
+def test_two_processes_fetch_into_one_empty_cache(tmp_path):
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(SYSTEM_FILES), **k
+    )
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "FASHION_MNIST_MIRROR": f"http://127.0.0.1:{httpd.server_address[1]}/",
+        "SCIKIT_LEARN_DATA": str(tmp_path / "sk"),
+        "KERAS_HOME": str(tmp_path / "keras"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    home, empty = tmp_path / "home", tmp_path / "empty"
+    try:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", CONCURRENT_FETCH, str(home), str(empty)],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [p.communicate(timeout=120)[0].split() for p in processes]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert all(p.returncode == 0 for p in processes)
+    assert outputs[0] == outputs[1] and outputs[0][1] == "10000"
+    saved = sorted(p.name for p in (home / "fashion-mnist").iterdir())
+    assert saved == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
