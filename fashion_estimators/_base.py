@@ -22,6 +22,7 @@ Subclasses only declare their parameters and their network.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import keras
@@ -49,6 +50,28 @@ def _cosine_decay(learning_rate: float, epochs: int) -> keras.callbacks.Callback
     return keras.callbacks.LearningRateScheduler(
         lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
     )
+
+
+@contextlib.contextmanager
+def _all_or_nothing(estimator):
+    """Undo every change to ``estimator`` if the block raises, even on
+    KeyboardInterrupt: a failed fit leaves it unfitted or as previously fitted.
+
+    ``fit`` replaces fitted attributes rather than mutating them, so restoring
+    the attribute dict is enough; ``partial_fit`` trains the existing network
+    in place, so its weights are restored too.
+    """
+    state = dict(vars(estimator))
+    model = state.get("model_")
+    weights = None if model is None else model.get_weights()
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(state)
+        if weights is not None:
+            model.set_weights(weights)
+        raise
 
 
 class FashionClassifier(KerasClassifier):
@@ -123,9 +146,10 @@ class FashionClassifier(KerasClassifier):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        self._seed = as_seed(self.random_state)
-        with seeded(self._seed):
-            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        with _all_or_nothing(self):
+            self._seed = as_seed(self.random_state)
+            with seeded(self._seed):
+                return super().fit(X, y, sample_weight=sample_weight, **kwargs)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train one more epoch on ``(X, y)``, keeping the current weights.
@@ -138,13 +162,14 @@ class FashionClassifier(KerasClassifier):
         self
         """
         P.check_params(self)
-        seed = as_seed(self.random_state)
-        if not hasattr(self, "_seed"):
-            self._seed = seed
-        with seeded(None if seed is None else seed + self.current_epoch):
-            return super().partial_fit(
-                X, y, classes=classes, sample_weight=sample_weight, **kwargs
-            )
+        with _all_or_nothing(self):
+            seed = as_seed(self.random_state)
+            if not hasattr(self, "_seed"):
+                self._seed = seed
+            with seeded(None if seed is None else seed + self.current_epoch):
+                return super().partial_fit(
+                    X, y, classes=classes, sample_weight=sample_weight, **kwargs
+                )
 
     def _initialize(self, X, y=None):
         X, y = super()._initialize(X, y)

@@ -43,8 +43,9 @@ def test_validation_accepts_exactly_the_valid_inputs(data, dtype, shape):
         images = to_images(X)
         assert images.shape == (shape[0], 28, 28, 1)
         assert images.dtype == np.float32
-        np.testing.assert_array_equal(
-            images.reshape(shape[0], -1), X.reshape(shape[0], -1)
+        np.testing.assert_array_equal(  # the pixels themselves, as float32
+            images.reshape(shape[0], -1),
+            X.reshape(shape[0], -1).astype(np.float32),
         )
     else:
         with pytest.raises(
