@@ -310,8 +310,22 @@ class FashionClassifier(KerasClassifier):
     def score(self, X, y, sample_weight=None) -> float:
         """Mean accuracy of ``predict(X)`` against ``y``.
 
+        Raises
+        ------
+        ValueError
+            If ``y`` holds labels that ``fit`` never saw: they could never be
+            predicted, so the score would silently count them as errors.
+
         Returns
         -------
         float
         """
+        check_is_fitted(self, "model_")
+        y = column_or_1d(y)
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y has labels not seen in fit: {unseen.tolist()[:5]}; the "
+                f"classifier knows {self.classes_.tolist()}."
+            )
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
