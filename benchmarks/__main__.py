@@ -125,23 +125,22 @@ def main(argv: list[str] | None = None) -> int:
         f"models: {', '.join(args.models)}; seeds {seeds}"
     )
 
-    results = []
-    for name in args.models:
-        spec = MODELS[name]
-        clock.say(f"fitting {name}: {spec.description}")
-        results.append(
-            benchmark(
-                spec,
-                X_train,
-                y_train,
-                X_test,
-                y_test,
-                seeds=seeds,
-                verbose=verbose,
-                epochs=args.epochs,
-            )
+    def run(spec: ModelSpec):
+        clock.say(f"fitting {spec.name}: {spec.description}")
+        result = benchmark(
+            spec,
+            X_train,
+            y_train,
+            X_test,
+            y_test,
+            seeds=seeds,
+            verbose=verbose,
+            epochs=args.epochs,
         )
-        clock.say(f"{name}: test accuracy {results[-1].mean('accuracy'):.4f}")
+        clock.say(f"{spec.name}: test accuracy {result.mean('accuracy'):.4f}")
+        return result
+
+    results = [run(MODELS[name]) for name in args.models]
 
     context = {
         "command": "python -m benchmarks " + " ".join(argv or sys.argv[1:]),
@@ -152,22 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     reproduced = []
     if args.reproduce:
-        for reproduction in REPRODUCTIONS:
-            clock.say(f"reproducing {reproduction.name}: {reproduction.recipe}")
-            result = benchmark(
-                _reproduction_spec(reproduction),
-                X_train,
-                y_train,
-                X_test,
-                y_test,
-                seeds=seeds,
-                verbose=verbose,
-                epochs=args.epochs,
-            )
-            reproduced.append(result)
-            clock.say(
-                f"{reproduction.name}: test accuracy {result.mean('accuracy'):.4f}"
-            )
+        reproduced = [run(_reproduction_spec(r)) for r in REPRODUCTIONS]
         context["reproductions"] = [
             {
                 **r.summary(),
