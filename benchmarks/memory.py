@@ -1,0 +1,66 @@
+"""Resident memory over many fits in one process: ours against plain Keras.
+
+``python -m benchmarks.memory`` fits a small CNN ``--fits`` times on 600 real
+images, once through ``FashionCNNClassifier`` and once as the same network with
+plain ``model.fit``, and prints the resident set size after fit 5 and the last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from fashion_estimators import FashionCNNClassifier, fetch_fashion_mnist  # noqa: E402
+from fashion_estimators._networks import build_cnn  # noqa: E402
+
+from .run import stratified_subset  # noqa: E402
+
+SMALL = dict(filters=(8,), dense_units=16)
+
+
+def rss_mb() -> float:
+    """Resident set size of this process in MiB (Linux)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _ours(X, y):
+    FashionCNNClassifier(
+        **SMALL, epochs=2, batch_size=64, validation_fraction=0, random_state=0
+    ).fit(X, y).predict(X)
+
+
+def _plain_keras(X, y):
+    model = build_cnn(10, **SMALL)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    images = X.reshape(-1, 28, 28, 1).astype("float32")
+    model.fit(images, y, epochs=2, batch_size=64, verbose=0)
+    model.predict_on_batch(images)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.memory")
+    parser.add_argument("--fits", type=int, default=25)
+    parser.add_argument("--plain-keras", action="store_true", help="no wrapper")
+    args = parser.parse_args(argv)
+    X, y = fetch_fashion_mnist("test", return_X_y=True)
+    X, y = stratified_subset(X, y, 600)
+    fit = _plain_keras if args.plain_keras else _ours
+    first = None
+    for i in range(1, args.fits + 1):
+        fit(X, y)
+        if i == 5:
+            first = rss_mb()
+    last = rss_mb()
+    name = "plain Keras" if args.plain_keras else "FashionCNNClassifier"
+    print(
+        f"{name}: RSS after fit 5 {first:.0f} MiB, after fit {args.fits} "
+        f"{last:.0f} MiB, {(last - first) / (args.fits - 5):.1f} MiB per fit"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
