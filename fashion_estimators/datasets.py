@@ -162,15 +162,16 @@ def _load_file(name: str, data_home, download_if_missing: bool) -> bytes:
         raise FileNotFoundError(_not_found(name, dirs, problems))
     mirror = os.environ.get(MIRROR_ENV, OFFICIAL_MIRROR)
     url = mirror.rstrip("/") + "/" + name
+    verified = []  # the content checked by the download, so it is read once
     try:
-        path = download(
+        download(
             url,
             _download_dir(data_home) / name,
-            verify=lambda tmp: _verified(tmp, expected_md5),
+            verify=lambda tmp: verified.append(_verified(tmp, expected_md5)),
         )
     except DownloadError as exc:
         raise DownloadError(f"{exc}\n{_not_found(name, dirs, problems)}") from exc
-    return _verified(path, expected_md5)
+    return verified[-1]
 
 
 def _load_split(split: str, data_home, download_if_missing: bool):
