@@ -1,6 +1,9 @@
 """Shared fixtures: small real Fashion-MNIST samples and fast model settings."""
 
+import functools
+import http.server
 import os
+import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -61,3 +64,27 @@ def tiny(small):
     X, y = small[0], small[1]
     keep = np.isin(y, [0, 1, 7])
     return X[keep][:150], y[keep][:150]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def serve():
+    """``serve(folder)`` serves a folder on 127.0.0.1 and returns its URL; the
+    servers stop when the test ends."""
+    servers = []
+
+    def start(folder) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+    yield start
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()

@@ -2,8 +2,6 @@
 
 import gzip
 import hashlib
-import http.server
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -156,37 +154,6 @@ def test_bad_subset_is_rejected():
 
 
 # ------------------------------------------------------------- downloading
-class _Server:
-    """Serve a folder on 127.0.0.1 in a background thread."""
-
-    def __init__(self, folder: Path):
-        handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-            *a, directory=str(folder), **k
-        )
-        http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.requests = 0
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(folder):
-        servers.append(_Server(folder))
-        return servers[-1].url
-
-    yield start
-    for server in servers:
-        server.close()
-
-
 def test_download_real_files_from_local_mirror(isolated, tmp_path, serve, monkeypatch):
     monkeypatch.setenv(datasets.MIRROR_ENV, serve(SYSTEM_FILES))
     home = tmp_path / "home"

@@ -129,7 +129,7 @@ def test_faults_give_a_clear_error_and_leave_nothing(
     assert time.perf_counter() - start < 10
 
 
-def test_corrupt_cached_file_is_replaced(tmp_path, monkeypatch):
+def test_corrupt_cached_file_is_replaced(tmp_path, monkeypatch, serve):
     """A corrupt copy in the data home is skipped and replaced by a download."""
     home = tmp_path / "home"
     cache = home / "fashion-mnist"
@@ -142,19 +142,8 @@ def test_corrupt_cached_file_is_replaced(tmp_path, monkeypatch):
     served = tmp_path / "mirror"
     served.mkdir()
     (served / name).write_bytes((SYSTEM_FILES / name).read_bytes())
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-        *a, directory=str(served), **k
-    )
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setenv(
-            datasets.MIRROR_ENV, f"http://127.0.0.1:{httpd.server_address[1]}/"
-        )
-        data = datasets._load_file(name, home, download_if_missing=True)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    monkeypatch.setenv(datasets.MIRROR_ENV, serve(served))
+    data = datasets._load_file(name, home, download_if_missing=True)
     assert len(data) == 8 + 10000
     assert (cache / name).read_bytes() == (SYSTEM_FILES / name).read_bytes()
 
@@ -169,34 +158,25 @@ print(int(bunch.target.sum()), bunch.data.shape[0])
 """
 
 
-def test_two_processes_fetch_into_one_empty_cache(tmp_path):
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-        *a, directory=str(SYSTEM_FILES), **k
-    )
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+def test_two_processes_fetch_into_one_empty_cache(tmp_path, serve):
     env = {
         "PATH": "/usr/bin:/bin",
-        "FASHION_MNIST_MIRROR": f"http://127.0.0.1:{httpd.server_address[1]}/",
+        "FASHION_MNIST_MIRROR": serve(SYSTEM_FILES),
         "SCIKIT_LEARN_DATA": str(tmp_path / "sk"),
         "KERAS_HOME": str(tmp_path / "keras"),
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
     home, empty = tmp_path / "home", tmp_path / "empty"
-    try:
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-c", CONCURRENT_FETCH, str(home), str(empty)],
-                env=env,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        outputs = [p.communicate(timeout=120)[0].split() for p in processes]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_FETCH, str(home), str(empty)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120)[0].split() for p in processes]
     assert all(p.returncode == 0 for p in processes)
     assert outputs[0] == outputs[1] and outputs[0][1] == "10000"
     saved = sorted(p.name for p in (home / "fashion-mnist").iterdir())
