@@ -1,14 +1,54 @@
-"""scikit-learn estimators for Fashion-MNIST: a CNN, an MLP and an augmenter."""
+"""scikit-learn estimators for Fashion-MNIST: a CNN, an MLP and an augmenter.
 
-from .augmentation import FashionAugmenter
-from .classifiers import FashionCNNClassifier, FashionMLPClassifier
-from .datasets import CLASS_NAMES, fetch_fashion_mnist
+The public names are imported on first use, so that ``import
+fashion_estimators.cli`` (the command line) starts without TensorFlow and can
+silence its start-up messages before loading it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "CLASS_NAMES": "datasets",
+    "fetch_fashion_mnist": "datasets",
+    "FashionAugmenter": "augmentation",
+    "FashionCNNClassifier": "classifiers",
+    "FashionMLPClassifier": "classifiers",
+    "ModelFileError": "persistence",
+    "ModelVersionWarning": "persistence",
+    "load_model": "persistence",
+    "save_model": "persistence",
+}
 
 __all__ = [
     "CLASS_NAMES",
     "FashionAugmenter",
     "FashionCNNClassifier",
     "FashionMLPClassifier",
+    "ModelFileError",
+    "ModelVersionWarning",
     "fetch_fashion_mnist",
+    "load_model",
+    "save_model",
 ]
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .augmentation import FashionAugmenter
+    from .classifiers import FashionCNNClassifier, FashionMLPClassifier
+    from .datasets import CLASS_NAMES, fetch_fashion_mnist
+    from .persistence import ModelFileError, ModelVersionWarning, load_model, save_model
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

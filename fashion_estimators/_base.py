@@ -264,6 +264,29 @@ class FashionClassifier(KerasClassifier):
             self._fit_callbacks = []  # they hold the model; never pickle them
         self.history_ = dict(self.history_)
 
+    # ------------------------------------------------------------ persistence
+    def _restore_fitted(
+        self, model, classes, n_features_in, feature_names_in, history, seed
+    ):
+        """Make this unfitted estimator the fitted one described by the
+        arguments, with ``model`` (a compiled Keras model) as its network, as
+        ``fit`` would have left it; used by :func:`~fashion_estimators.load_model`.
+        """
+        self.classes_ = None  # scikeras' target_encoder reads it
+        self.target_encoder_ = self.target_encoder.fit(np.asarray(classes))
+        vars(self).update(self.target_encoder_.get_metadata())
+        stub = np.zeros((1, n_features_in), dtype=np.float32)
+        self.feature_encoder_ = self.feature_encoder.fit(stub)
+        self.n_features_in_ = n_features_in
+        if feature_names_in is not None:
+            self.feature_names_in_ = np.asarray(feature_names_in, dtype=object)
+        self.model_ = model
+        self.history_ = {key: list(values) for key, values in history.items()}
+        self._seed = seed
+        self._random_state = None
+        self._initialize_callbacks()
+        return self
+
     # -------------------------------------------------------------- predicting
     def _predict_raw(self, X, **kwargs):
         check_is_fitted(self, "model_")

@@ -1,0 +1,298 @@
+"""save_model / load_model: exact round trips, and nothing in a file runs code."""
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import joblib
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST_CNN, FAST_MLP
+from sklearn.exceptions import NotFittedError
+
+from fashion_estimators import (
+    CLASS_NAMES,
+    FashionAugmenter,
+    FashionCNNClassifier,
+    FashionMLPClassifier,
+    ModelFileError,
+    ModelVersionWarning,
+    load_model,
+    save_model,
+)
+
+
+@pytest.fixture(scope="module")
+def fitted(small):
+    """A CNN with in-model augmentation on integer labels, an MLP on names."""
+    X, y = small[0], small[1]
+    cnn = FashionCNNClassifier(
+        **FAST_CNN, augment=FashionAugmenter(rotation=5, random_state=1)
+    ).fit(X, y)
+    mlp = FashionMLPClassifier(**FAST_MLP).fit(X, np.asarray(CLASS_NAMES)[y])
+    return {"cnn": cnn, "mlp": mlp}
+
+
+@pytest.fixture
+def saved(fitted, tmp_path):
+    return save_model(fitted["mlp"], tmp_path / "mlp.fashion")
+
+
+def _members(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _rewrite(path, members: dict[str, bytes], rehash: bool = True) -> None:
+    """Write an archive with these members; ``rehash`` makes the manifest's
+    checksums match them, as an attacker who knows the format would."""
+    if rehash:
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"] = {
+            name: hashlib.sha256(data).hexdigest()
+            for name, data in members.items()
+            if name != "manifest.json"
+        }
+        members = {**members, "manifest.json": json.dumps(manifest).encode()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _keras_archive(model: keras.Model, folder) -> bytes:
+    model.save(folder / "network.keras")
+    return (folder / "network.keras").read_bytes()
+
+
+LOAD_AND_PREDICT = """
+import sys, numpy as np
+from fashion_estimators import load_model
+X = np.load(sys.argv[1])
+for path in sys.argv[2:]:
+    np.save(f"{path}.proba.npy", load_model(path).predict_proba(X))
+"""
+
+
+def test_round_trip_in_a_new_process_predicts_identically(fitted, small, tmp_path):
+    X_test = small[2]
+    np.save(tmp_path / "X.npy", X_test)
+    paths = [str(save_model(m, tmp_path / f"{k}.fashion")) for k, m in fitted.items()]
+    subprocess.run(
+        [sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "X.npy"), *paths],
+        check=True,
+        timeout=300,
+    )
+    for path, model in zip(paths, fitted.values(), strict=True):
+        np.testing.assert_array_equal(
+            np.load(f"{path}.proba.npy"), model.predict_proba(X_test)
+        )
+
+
+@pytest.mark.parametrize("name", ["cnn", "mlp"])
+def test_loaded_estimator_is_the_fitted_one(fitted, small, tmp_path, name):
+    model = fitted[name]
+    loaded = load_model(save_model(model, tmp_path / "m.fashion"))
+    assert type(loaded) is type(model)
+    assert loaded.get_params().keys() == model.get_params().keys()
+    assert repr(loaded) == repr(model)
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    assert loaded.classes_.dtype == model.classes_.dtype
+    assert loaded.history_ == model.history_
+    assert loaded.n_features_in_ == 784
+    np.testing.assert_array_equal(loaded.predict(small[2]), model.predict(small[2]))
+    labels = model.classes_[np.searchsorted(np.unique(small[3]), small[3])]
+    assert loaded.score(small[2], labels) == model.score(small[2], labels)
+
+
+def test_loaded_estimator_trains_on(saved, small):
+    X, y = small[0], np.asarray(CLASS_NAMES)[small[1]]
+    loaded = load_model(saved)
+    before = loaded.predict_proba(X[:20])
+    loaded.partial_fit(X, y)
+    assert not np.array_equal(loaded.predict_proba(X[:20]), before)
+    assert loaded.fit(X, y).score(X, y) > 0.5
+
+
+def test_feature_names_survive(small, tmp_path):
+    X = pd.DataFrame(small[0], columns=[f"pixel{i}" for i in range(784)])
+    clf = FashionMLPClassifier(**FAST_MLP).fit(X, small[1])
+    loaded = load_model(save_model(clf, tmp_path / "m.fashion"))
+    np.testing.assert_array_equal(loaded.feature_names_in_, clf.feature_names_in_)
+    with pytest.raises(ValueError, match="feature names"):
+        loaded.predict(X.rename(columns={"pixel0": "p0"}))
+
+
+def test_save_replaces_atomically_and_leaves_no_partial_file(fitted, tmp_path):
+    path = tmp_path / "m.fashion"
+    path.write_bytes(b"an older file")
+    save_model(fitted["mlp"], path)
+    save_model(fitted["cnn"], path)
+    assert isinstance(load_model(path), FashionCNNClassifier)
+    assert os.listdir(tmp_path) == ["m.fashion"]
+
+
+def test_save_refuses_what_it_cannot_store_safely(fitted, small, tmp_path):
+    with pytest.raises(NotFittedError):
+        save_model(FashionCNNClassifier(), tmp_path / "a")
+    with pytest.raises(TypeError, match="joblib.dump"):
+        save_model(FashionAugmenter(), tmp_path / "b")
+
+    def network(n_classes):
+        return keras.Sequential(
+            [keras.layers.Flatten(), keras.layers.Dense(n_classes, "softmax")]
+        )
+
+    custom = FashionCNNClassifier(network=network, epochs=1, random_state=0)
+    custom.fit(small[0][:100], small[1][:100])
+    with pytest.raises(ValueError, match="network=.*joblib.dump"):
+        save_model(custom, tmp_path / "c")
+    assert not list(tmp_path.iterdir())
+
+
+def test_other_versions_warn_but_load(saved):
+    members = _members(saved)
+    manifest = json.loads(members["manifest.json"])
+    manifest["versions"]["keras"] = "2.15.0"
+    _rewrite(saved, {**members, "manifest.json": json.dumps(manifest).encode()})
+    with pytest.warns(ModelVersionWarning, match=r"keras 2\.15\.0 \(now 3\."):
+        loaded = load_model(saved)
+    assert loaded.predict(np.zeros((1, 784))).shape == (1,)
+
+
+def test_edited_file_is_refused(saved):
+    members = _members(saved)
+    edited = members["estimator.json"].replace(b'"dropout": 0.2', b'"dropout": 0.5')
+    assert edited != members["estimator.json"]
+    _rewrite(saved, {**members, "estimator.json": edited}, rehash=False)
+    with pytest.raises(ModelFileError, match="altered or corrupted.*estimator.json"):
+        load_model(saved)
+
+
+def test_truncated_file_is_refused(saved):
+    saved.write_bytes(saved.read_bytes()[:-500])
+    with pytest.raises(ModelFileError, match="not a fashion-estimators model"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"estimator": "os.system"}, "does not describe an estimator"),
+        ({"params": {"no_such_parameter": 1}}, "does not describe an estimator"),
+        ({"params": {"epochs": -3}}, "does not describe an estimator.*epochs"),
+        ({"classes": {"dtype": "object", "values": None}}, "2 or more distinct"),
+        ({"params": {"augment": {"Evil": {}}}}, "unknown parameter value"),
+    ],
+    ids=["class", "unknown-param", "bad-param", "classes", "augment"],
+)
+def test_description_that_is_not_ours_is_refused(saved, change, message):
+    members = _members(saved)
+    description = json.loads(members["estimator.json"])
+    for key, value in change.items():
+        if key == "params":
+            description["params"].update(value)
+        else:
+            description[key] = value
+    _rewrite(saved, {**members, "estimator.json": json.dumps(description).encode()})
+    with pytest.raises(ModelFileError, match=message):
+        load_model(saved)
+
+
+def test_foreign_files_are_refused(fitted, tmp_path):
+    cases = {
+        "text.fashion": b"hello",
+        "other.zip": None,
+        "model.joblib": None,
+        "network.keras": None,
+    }
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as archive:
+        archive.writestr("data.csv", "a,b\n1,2\n")
+    (tmp_path / "text.fashion").write_bytes(cases["text.fashion"])
+    joblib.dump(fitted["mlp"], tmp_path / "model.joblib")
+    fitted["mlp"].model_.save(tmp_path / "network.keras")
+    for name in cases:
+        with pytest.raises(ModelFileError, match="not a fashion-estimators model"):
+            load_model(tmp_path / name)
+    with pytest.raises(ModelFileError, match="pickle or joblib file"):
+        load_model(tmp_path / "model.joblib")
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.fashion")
+
+
+class _Payload:
+    """Pickling this object records a call that creates ``marker`` on load."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_payload_never_runs(saved, tmp_path):
+    marker = tmp_path / "pwned"
+    joblib.dump(_Payload(marker), tmp_path / "evil.joblib")
+    # as a whole file, and in place of each member of a genuine archive
+    with pytest.raises(ModelFileError):
+        load_model(tmp_path / "evil.joblib")
+    members = _members(saved)
+    evil = (tmp_path / "evil.joblib").read_bytes()
+    for name in ("estimator.json", "model.keras"):
+        _rewrite(saved, {**members, name: evil})
+        with pytest.raises(ModelFileError):
+            load_model(saved)
+    assert not marker.exists()
+    joblib.load(tmp_path / "evil.joblib")  # the same file under pickle does run
+    assert marker.exists()
+
+
+def test_code_in_the_network_never_runs(saved, tmp_path):
+    marker = tmp_path / "pwned"
+
+    def payload(x, marker=str(marker)):
+        open(marker, "w").close()
+        return x
+
+    evil = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Lambda(payload), keras.layers.Flatten()]
+    )
+    evil.add(keras.layers.Dense(10, activation="softmax"))
+    marker.unlink(missing_ok=True)  # building the layer above called it once
+    members = _members(saved)
+    _rewrite(saved, {**members, "model.keras": _keras_archive(evil, tmp_path)})
+    with pytest.raises(ModelFileError, match="builtins.function; only Keras"):
+        load_model(saved)
+    assert not marker.exists()
+
+
+def test_network_naming_other_modules_is_refused(saved, tmp_path):
+    members = _members(saved)
+    with zipfile.ZipFile(io.BytesIO(members["model.keras"])) as network:
+        parts = {name: network.read(name) for name in network.namelist()}
+    config = json.loads(parts["config.json"])
+    config["config"]["layers"][1]["module"] = "os"
+    parts["config.json"] = json.dumps(config).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as network:
+        for name, data in parts.items():
+            network.writestr(name, data)
+    _rewrite(saved, {**members, "model.keras": buffer.getvalue()})
+    with pytest.raises(ModelFileError, match="uses os\\..*only Keras"):
+        load_model(saved)
+
+
+def test_saving_after_joblib_still_loads(fitted, tmp_path):
+    # pickling through scikeras registers Keras' Functional class as a custom
+    # object for the rest of the process, which changes what model.save writes
+    joblib.dump(fitted["cnn"], tmp_path / "m.joblib")
+    loaded = load_model(save_model(fitted["cnn"], tmp_path / "m.fashion"))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(np.zeros((2, 784))),
+        fitted["cnn"].predict_proba(np.zeros((2, 784))),
+    )
