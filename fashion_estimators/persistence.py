@@ -18,6 +18,7 @@ scikit-learn, scikeras or NumPy still loads, with a :class:`ModelVersionWarning`
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -206,6 +207,10 @@ def save_model(estimator: FashionClassifier, path: str | os.PathLike) -> Path:
         "sha256": {name: _sha256(data) for name, data in members.items()},
     }
     path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT, "no such folder to save the model in", str(path.parent)
+        )
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -1,0 +1,232 @@
+"""The ``fashion-estimators`` command: train, evaluate, predict, benchmark.
+
+Run ``fashion-estimators --help`` (or ``python -m fashion_estimators``).
+Errors end in one line on stderr and exit status 1; TensorFlow's start-up
+messages are silenced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+PROG = "fashion-estimators"
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up log (absl, oneDNN, CUDA probes)
+    kept off the terminal; it is shown only if the import fails."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules:
+        with tempfile.TemporaryFile() as captured:
+            sys.stderr.flush()
+            saved = os.dup(2)
+            os.dup2(captured.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            except BaseException:
+                os.dup2(saved, 2)
+                captured.seek(0)
+                sys.stderr.write(captured.read().decode(errors="replace"))
+                raise
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+# ------------------------------------------------------------------ commands
+def _train(args) -> None:
+    from . import FashionCNNClassifier, FashionMLPClassifier, save_model
+    from .augmentation import FashionAugmenter
+    from .datasets import fetch_fashion_mnist
+
+    X, y = fetch_fashion_mnist("train", data_home=args.data_home, return_X_y=True)
+    if args.n_train and args.n_train < len(X):
+        from sklearn.model_selection import train_test_split
+
+        X, _, y, _ = train_test_split(
+            X, y, train_size=args.n_train, stratify=y, random_state=args.seed
+        )
+    cls = FashionCNNClassifier if args.model == "cnn" else FashionMLPClassifier
+    params = {"random_state": args.seed, "verbose": 1 if sys.stdout.isatty() else 2}
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    if args.batch_size is not None:
+        params["batch_size"] = args.batch_size
+    if args.augment:
+        params["augment"] = FashionAugmenter()
+    clf = cls(**params)
+    print(f"Training {clf!r} on {len(X)} images", flush=True)
+    clf.fit(X, y)
+    val = clf.history_.get("val_accuracy")
+    if val:
+        best = min(range(len(val)), key=clf.history_["val_loss"].__getitem__)
+        print(f"validation accuracy: {val[best]:.4f} (epoch {best + 1})")
+    X_test, y_test = fetch_fashion_mnist(
+        "test", data_home=args.data_home, return_X_y=True
+    )
+    print(f"test accuracy: {clf.score(X_test, y_test):.4f} on {len(X_test)} images")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    print(f"saved to {save_model(clf, args.out)}")
+
+
+def _evaluate(args) -> None:
+    from . import load_model, plots, reports
+    from .datasets import fetch_fashion_mnist
+
+    clf = load_model(args.model_file)
+    X, y = fetch_fashion_mnist("test", data_home=args.data_home, return_X_y=True)
+    if args.n_test and args.n_test < len(X):
+        X, y = X[: args.n_test], y[: args.n_test]
+    proba = clf.predict_proba(X)
+    y_pred = clf.classes_[proba.argmax(axis=1)]
+    print(f"test accuracy: {(y_pred == y).mean():.4f} on {len(X)} images\n")
+    print(reports.classification_report_text(y, y_pred=y_pred))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "confusion_matrix.png": plots.plot_confusion_matrix(y, y_pred=y_pred),
+        "misclassified.png": plots.plot_misclassified(X, y, y_pred=y_pred, proba=proba),
+        "learning_curves.png": plots.plot_learning_curves(clf),
+    }
+    for name, figure in figures.items():
+        figure.savefig(out / name, dpi=110)
+        print(f"wrote {out / name}")
+
+
+def _predict(args) -> None:
+    import numpy as np
+
+    from . import load_model
+    from .photos import photo_to_image
+    from .reports import label_names
+
+    images = []
+    for path in args.images:
+        try:
+            images.append(photo_to_image(path))
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+    if args.show_input:
+        from PIL import Image
+
+        folder = Path(args.show_input)
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, image in zip(args.images, images, strict=True):
+            Image.fromarray(image).save(folder / f"{Path(path).stem}_28x28.png")
+    clf = load_model(args.model_file)
+    proba = clf.predict_proba(np.stack(images))
+    names = label_names(clf.classes_)
+    results = []
+    for path, row in zip(args.images, proba, strict=True):
+        top = np.argsort(-row, kind="stable")[: args.top]
+        results.append(
+            {
+                "image": str(path),
+                "top": [
+                    {"class": names[i], "probability": round(float(row[i]), 4)}
+                    for i in top
+                ],
+            }
+        )
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return
+    for result in results:
+        ranked = ", ".join(
+            f"{t['class']} {t['probability']:.2f}" for t in result["top"]
+        )
+        print(f"{result['image']}: {ranked}")
+
+
+def _benchmark(args) -> int:
+    from benchmarks.__main__ import main
+
+    return main(args.options)
+
+
+# -------------------------------------------------------------------- parser
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Train, evaluate and use Fashion-MNIST classifiers.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    data_home = dict(
+        help="folder searched for (and downloaded into) the dataset "
+        "(default: the usual places, see the README)"
+    )
+
+    train = commands.add_parser("train", help="fit a model and save it")
+    train.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
+    train.add_argument("--out", required=True, help="model file to write")
+    train.add_argument("--epochs", type=int, help="default: the estimator's")
+    train.add_argument("--batch-size", type=int, help="default: the estimator's")
+    train.add_argument("--n-train", type=int, help="stratified training subset")
+    train.add_argument("--augment", action="store_true", help="shift and flip")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--data-home", **data_home)
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="test accuracy, per-class report and figures"
+    )
+    evaluate.add_argument("model_file", help="a file written by train or save_model")
+    evaluate.add_argument("--out", default=".", help="folder for the PNG figures")
+    evaluate.add_argument("--n-test", type=int, help="first N test images only")
+    evaluate.add_argument("--data-home", **data_home)
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="classify image files")
+    predict.add_argument("model_file", help="a file written by train or save_model")
+    predict.add_argument("images", nargs="+", help="PNG/JPEG files, any size")
+    predict.add_argument("--top", type=int, default=3, help="classes shown")
+    predict.add_argument("--json", action="store_true", help="JSON output")
+    predict.add_argument(
+        "--show-input", metavar="DIR", help="write the 28x28 images the model sees"
+    )
+    predict.set_defaults(run=_predict)
+
+    benchmark = commands.add_parser(
+        "benchmark",
+        help="run the benchmarks (options of python -m benchmarks)",
+        add_help=False,
+    )
+    benchmark.add_argument("options", nargs="*")
+    benchmark.set_defaults(run=_benchmark)
+    return parser
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error) or type(error).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    if argv[:1] == ["benchmark"]:  # everything after it is the benchmark's own
+        args = argparse.Namespace(run=_benchmark, options=argv[1:])
+    else:
+        args = parser.parse_args(argv)
+    _import_tensorflow_quietly()
+    try:
+        status = args.run(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as error:
+        print(f"{PROG}: error: {_message(error)}", file=sys.stderr)
+        return 1
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    return status or 0

@@ -1,0 +1,204 @@
+"""The fashion-estimators command, end to end in subprocesses on a small model."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from PIL import Image
+from test_photos import product_photo
+
+from fashion_estimators import CLASS_NAMES, load_model
+from fashion_estimators.cli import main
+
+COMMAND = [sys.executable, "-m", "fashion_estimators"]
+SCRIPT = Path(sys.executable).with_name("fashion-estimators")
+
+
+def run(*args, check=True, cwd=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [*COMMAND, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=cwd,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def quiet(stderr: str) -> bool:
+    """No traceback and none of TensorFlow's start-up lines."""
+    return not any(
+        marker in stderr
+        for marker in ("Traceback", "I0000", "E0000", "W0000", "absl", "oneDNN")
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    done = run(
+        "train",
+        "--model",
+        "mlp",
+        "--epochs",
+        "2",
+        "--n-train",
+        "1500",
+        "--out",
+        folder / "models" / "mlp.fashion",
+    )
+    return folder / "models" / "mlp.fashion", done
+
+
+def test_train_reports_accuracy_and_saves_a_safe_model(trained):
+    path, done = trained
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Training FashionMLPClassifier(epochs=2")
+    assert "on 1500 images" in lines[0]
+    assert sum(line.startswith("Epoch ") for line in lines) == 2
+    val = float(
+        next(x for x in lines if x.startswith("validation accuracy")).split()[2]
+    )
+    test = next(x for x in lines if x.startswith("test accuracy"))
+    assert test.endswith("on 10000 images") and 0.5 < float(test.split()[2]) < 1
+    assert 0.5 < val < 1
+    assert lines[-1] == f"saved to {path}"
+    clf = load_model(path)
+    assert clf.epochs == 2 and clf.random_state == 0
+    assert quiet(done.stderr), done.stderr
+
+
+def test_evaluate_prints_the_report_and_writes_figures(trained, tmp_path):
+    done = run(
+        "evaluate", trained[0], "--out", tmp_path / "figures", "--n-test", "2000"
+    )
+    assert done.stdout.startswith("test accuracy: ")
+    assert "on 2000 images" in done.stdout.splitlines()[0]
+    assert all(name in done.stdout for name in CLASS_NAMES)
+    assert "macro avg" in done.stdout
+    for name in ("confusion_matrix", "misclassified", "learning_curves"):
+        png = tmp_path / "figures" / f"{name}.png"
+        assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000
+    assert quiet(done.stderr), done.stderr
+
+
+@pytest.fixture(scope="module")
+def photos(test_set, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(1)
+    paths = []
+    for i in (0, 1, 2):  # Ankle boot, Pullover, Trouser
+        paths.append(folder / f"photo{i}.jpg")
+        product_photo(test_set[0][i], rng).save(paths[-1], quality=90)
+    return paths
+
+
+def test_predict_prints_top_three_and_shows_its_input(trained, photos, tmp_path):
+    done = run("predict", trained[0], *photos, "--show-input", tmp_path / "seen")
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3
+    for path, line in zip(photos, lines, strict=True):
+        name, ranked = line.split(": ", 1)
+        assert name == str(path)
+        entries = ranked.split(", ")
+        assert len(entries) == 3
+        assert all(e.rsplit(" ", 1)[0] in CLASS_NAMES for e in entries)
+        probabilities = [float(e.rsplit(" ", 1)[1]) for e in entries]
+        assert probabilities == sorted(probabilities, reverse=True)
+        seen = np.asarray(Image.open(tmp_path / "seen" / f"{path.stem}_28x28.png"))
+        assert seen.shape == (28, 28) and seen.dtype == np.uint8
+    assert quiet(done.stderr), done.stderr
+
+
+def test_predict_json_matches_the_model(trained, photos):
+    done = run("predict", trained[0], *photos, "--json", "--top", "2")
+    results = json.loads(done.stdout)
+    from fashion_estimators.photos import photo_to_image
+
+    proba = load_model(trained[0]).predict_proba(
+        np.stack([photo_to_image(p) for p in photos])
+    )
+    for result, row, path in zip(results, proba, photos, strict=True):
+        assert result["image"] == str(path)
+        best = np.argsort(-row)[:2]
+        assert [t["class"] for t in result["top"]] == [CLASS_NAMES[i] for i in best]
+        np.testing.assert_allclose(
+            [t["probability"] for t in result["top"]], row[best], atol=1e-4
+        )
+
+
+def test_errors_are_one_line_without_traceback(trained, tmp_path):
+    joblib.dump({"not": "a model"}, tmp_path / "model.joblib")
+    done = run("predict", tmp_path / "model.joblib", trained[0], check=False)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("fashion-estimators: error: ")
+    assert quiet(done.stderr)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["evaluate", "{missing}"], "{missing}: No such file or directory"),
+        (["predict", "{model}", "{missing}"], "{missing}: No such file or directory"),
+        (["predict", "{model}", "{text}"], "cannot identify image file"),
+        (["predict", "{model}", "{blank}"], "{blank}: nothing in the image stands"),
+        (["evaluate", "{text}"], "{text} is not a fashion-estimators model"),
+    ],
+    ids=["missing-model", "missing-image", "not-an-image", "blank-image", "not-model"],
+)
+def test_error_messages(trained, tmp_path, capsys, args, message):
+    files = {
+        "missing": tmp_path / "missing.png",
+        "model": trained[0],
+        "text": tmp_path / "notes.txt",
+        "blank": tmp_path / "blank.png",
+    }
+    files["text"].write_text("hello")
+    Image.new("L", (40, 40), 255).save(files["blank"])
+    assert main([a.format(**files) for a in args]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("fashion-estimators: error: ") and err.count("\n") == 1
+    assert message.format(**files) in err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--model", "resnet", "--out", "x"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'resnet'" in capsys.readouterr().err
+
+
+def test_benchmark_subcommand_and_console_script(tmp_path):
+    assert SCRIPT.exists(), "pip install -e . declares the fashion-estimators script"
+    done = subprocess.run(
+        [
+            SCRIPT,
+            "benchmark",
+            "--models",
+            "logistic-regression",
+            "--n-train",
+            "300",
+            "--n-test",
+            "200",
+            "--out",
+            tmp_path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LogisticRegression" in done.stdout
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert [row["model"] for row in rows["results"]] == ["logistic-regression"]

@@ -1,0 +1,74 @@
+"""Photos of garments become Fashion-MNIST-like images the models agree on."""
+
+import numpy as np
+import pytest
+from conftest import stratified_sample
+from PIL import Image
+
+from fashion_estimators import FashionCNNClassifier
+from fashion_estimators.photos import photo_to_image
+
+
+def product_photo(image: np.ndarray, rng, size=(300, 400)) -> Image.Image:
+    """A dataset image as a shop photo: inverted (dark garment on white),
+    enlarged 10x, tinted, placed off-centre on a white RGB canvas, with noise."""
+    inverted = Image.fromarray((255 - image.reshape(28, 28)).astype(np.uint8))
+    big = np.asarray(inverted.resize((280, 280), Image.Resampling.BICUBIC), float)
+    tint = rng.uniform(0.6, 1.0, 3)
+    garment = np.stack([big * t + 255 * (1 - t) for t in tint], axis=-1)
+    canvas = np.full((size[1], size[0], 3), 255.0)
+    top, left = rng.integers(0, size[1] - 280), rng.integers(0, size[0] - 280)
+    canvas[top : top + 280, left : left + 280] = garment
+    canvas += rng.normal(0, 3, canvas.shape)
+    return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
+
+
+def test_shop_photos_get_the_class_of_the_original_image(train_set, test_set):
+    X_train, y_train = stratified_sample(*train_set, 3000)
+    clf = FashionCNNClassifier(epochs=3, validation_fraction=0, random_state=0)
+    clf.fit(X_train, y_train)
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(len(test_set[0]), 200, replace=False)
+    originals = test_set[0][chosen]
+    photos = np.stack([photo_to_image(product_photo(x, rng)) for x in originals])
+    assert photos.shape == (200, 28, 28) and photos.dtype == np.uint8
+    agree = np.mean(clf.predict(photos) == clf.predict(originals))
+    print(f"photo and original predicted alike: {agree:.3f}")
+    assert agree >= 0.85  # measured 0.925
+    assert np.mean(np.abs(photos - originals.reshape(-1, 28, 28).astype(float))) < 25
+
+
+def test_dark_background_is_kept_and_image_preserved(test_set):
+    image = test_set[0][0].reshape(28, 28)
+    canvas = np.zeros((100, 120), np.uint8)
+    canvas[30:58, 40:68] = image
+    result = photo_to_image(Image.fromarray(canvas))
+    assert np.abs(result.astype(float) - image).mean() < 20
+
+
+def test_aspect_ratio_is_kept_and_object_centred(tmp_path):
+    canvas = np.full((400, 300, 3), 250, np.uint8)
+    canvas[50:250, 20:70] = (40, 20, 90)  # a dark 200x50 bar on white
+    Image.fromarray(canvas).save(tmp_path / "bar.jpg", quality=90)
+    result = photo_to_image(tmp_path / "bar.jpg")
+    rows, cols = np.nonzero(result > 128)
+    assert (rows.min(), rows.max()) == (0, 27)
+    assert 6 <= cols.max() - cols.min() + 1 <= 8
+    assert abs((cols.min() + cols.max()) / 2 - 13.5) <= 1
+    assert result.max() == 255 and result[:, :5].max() == 0
+
+
+def test_transparent_background_counts_as_white(tmp_path):
+    rgba = np.zeros((60, 60, 4), np.uint8)  # fully transparent black
+    rgba[10:50, 20:40] = (30, 30, 30, 255)  # an opaque dark garment
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "cut-out.png")
+    result = photo_to_image(tmp_path / "cut-out.png")
+    assert result[:, 14].min() == 255 and result[:, 0].max() == 0
+
+
+def test_blank_or_unreadable_images_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="nothing in the image stands out"):
+        photo_to_image(Image.new("RGB", (50, 50), "white"))
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(OSError, match="cannot identify image file"):
+        photo_to_image(tmp_path / "notes.png")
