@@ -242,6 +242,7 @@ class FashionClassifier(KerasClassifier):
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
     ):
+        # scikeras drops callbacks passed to fit; ours keep them, after our own
         self._fit_callbacks = []
         if not warm_start and self.lr_schedule == "cosine":  # fit, not partial_fit
             self._fit_callbacks.append(_cosine_decay(self.learning_rate, epochs))
@@ -256,6 +257,7 @@ class FashionClassifier(KerasClassifier):
                     restore_best_weights=True,
                 )
             )
+        self._fit_callbacks.extend(kwargs.pop("callbacks", None) or [])
         try:
             super()._fit_keras_model(
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs

@@ -244,3 +244,17 @@ def test_constant_learning_rate(small):
     assert "learning_rate" not in clf.history_
     rate = clf.model_.optimizer.learning_rate
     assert float(rate.numpy()) == pytest.approx(clf.learning_rate)
+
+
+def test_keras_callbacks_passed_to_fit_run_and_are_not_kept(small):
+    import keras
+
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append((epoch, sorted(logs)))
+    )
+    clf = FashionMLPClassifier(**{**FAST_MLP, "validation_fraction": 0.2})
+    clf.fit(small[0], small[1], callbacks=[record])
+    assert [epoch for epoch, _ in seen] == [0, 1, 2]
+    assert "val_accuracy" in seen[0][1]
+    assert clf.history_["loss"] and not clf._fit_callbacks
