@@ -42,6 +42,8 @@ from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter
 
 _PREDICT_CHUNK = 2048
+FLIP = FashionAugmenter(shift=0.0, rotation=0.0, zoom=0.0, horizontal_flip=True)
+"""What ``augment="flip"`` applies: a random horizontal flip of each image."""
 
 
 def _cosine_decay(learning_rate: float, epochs: int) -> keras.callbacks.Callback:
@@ -97,8 +99,8 @@ class FashionClassifier(KerasClassifier):
         "validation_fraction": P.real(0, 1, closed="left"),
         "n_iter_no_change": P.integer(1),
         "augment": P.Constraint(
-            lambda v: v is None or isinstance(v, FashionAugmenter),
-            "None or a FashionAugmenter",
+            lambda v: v is None or v == "flip" or isinstance(v, FashionAugmenter),
+            'None, "flip" or a FashionAugmenter',
         ),
         "random_state": P.random_state(),
         "verbose": P.integer(0),
@@ -200,9 +202,8 @@ class FashionClassifier(KerasClassifier):
         return X, y
 
     def _build_keras_model(self) -> keras.Model:
-        augmentation = (
-            [] if self.augment is None else self.augment.keras_layers(self._seed)
-        )
+        augmenter = FLIP if isinstance(self.augment, str) else self.augment
+        augmentation = [] if augmenter is None else augmenter.keras_layers(self._seed)
         model = self._build_network(self.n_classes_, augmentation)
         model.compile(
             optimizer=make_optimizer(self.optimizer, self.learning_rate),

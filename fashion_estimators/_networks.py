@@ -66,9 +66,9 @@ def wrap_network(
 def build_cnn(
     n_classes: int,
     *,
-    filters: Sequence[int] = (32, 64),
+    filters: Sequence[int] = (32, 64, 128),
     dense_units: int = 128,
-    dropout: float = 0.2,
+    dropout: float = 0.3,
     augmentation: Sequence[layers.Layer] = (),
 ) -> keras.Model:
     """A VGG-style CNN: one block per entry of ``filters``.
@@ -112,8 +112,8 @@ def build_cnn(
 def build_mlp(
     n_classes: int,
     *,
-    hidden_units: Sequence[int] = (256, 128),
-    dropout: float = 0.2,
+    hidden_units: Sequence[int] = (1024, 512),
+    dropout: float = 0.4,
     augmentation: Sequence[layers.Layer] = (),
 ) -> keras.Model:
     """A multi-layer perceptron on the flattened pixels.

@@ -27,11 +27,11 @@ class FashionCNNClassifier(FashionClassifier):
 
     Parameters
     ----------
-    filters : tuple of int, default=(32, 64)
+    filters : tuple of int, default=(32, 64, 128)
         Convolution filters of each block; each block halves the image size.
     dense_units : int, default=128
         Width of the dense layer after the convolutions.
-    dropout : float, default=0.2
+    dropout : float, default=0.3
         Dropout rate around the dense layer, in [0, 1).
     network : callable or None, default=None
         Replaces the built-in CNN: called as ``network(n_classes)``, it returns
@@ -46,18 +46,20 @@ class FashionCNNClassifier(FashionClassifier):
         "constant" keeps it.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
-    epochs : int, default=15
+    epochs : int, default=20
         Most passes over the training data.
     batch_size : int, default=128
         Images per gradient step.
     validation_fraction : float, default=0.1
         Fraction of the training data held out (stratified) to stop early and
         restore the best weights. 0 trains on everything for ``epochs``.
-    n_iter_no_change : int, default=3
+    n_iter_no_change : int, default=4
         Epochs without a lower validation loss before training stops.
-    augment : FashionAugmenter or None, default=None
-        Random shifts/rotations/zooms/flips applied afresh to every training
-        batch of every epoch (never to validation data or predictions).
+    augment : "flip", FashionAugmenter or None, default="flip"
+        Random augmentation applied afresh to every training batch of every
+        epoch (never to validation data or predictions). "flip" mirrors
+        images left-right at random; a FashionAugmenter can also shift,
+        rotate and zoom; None trains on the images as they are.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -98,18 +100,18 @@ class FashionCNNClassifier(FashionClassifier):
     def __init__(
         self,
         *,
-        filters: Sequence[int] = (32, 64),
+        filters: Sequence[int] = (32, 64, 128),
         dense_units: int = 128,
-        dropout: float = 0.2,
+        dropout: float = 0.3,
         network: Callable[[int], keras.Model] | None = None,
         learning_rate: float = 1e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
-        epochs: int = 15,
+        epochs: int = 20,
         batch_size: int = 128,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 3,
-        augment: FashionAugmenter | None = None,
+        n_iter_no_change: int = 4,
+        augment: FashionAugmenter | str | None = "flip",
         random_state=None,
         verbose: int = 0,
     ):
@@ -149,28 +151,29 @@ class FashionMLPClassifier(FashionClassifier):
 
     Parameters
     ----------
-    hidden_units : tuple of int, default=(256, 128)
+    hidden_units : tuple of int, default=(1024, 512)
         Width of each hidden layer.
-    dropout : float, default=0.2
+    dropout : float, default=0.4
         Dropout rate after each hidden layer, in [0, 1).
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=2e-3
         Initial step size of the optimizer.
     lr_schedule : {"cosine", "constant"}, default="cosine"
         "cosine" lowers the learning rate along half a cosine over ``epochs``;
         "constant" keeps it.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
-    epochs : int, default=30
+    epochs : int, default=35
         Most passes over the training data.
-    batch_size : int, default=128
+    batch_size : int, default=512
         Images per gradient step.
     validation_fraction : float, default=0.1
         Fraction of the training data held out (stratified) to stop early and
         restore the best weights. 0 trains on everything for ``epochs``.
-    n_iter_no_change : int, default=5
+    n_iter_no_change : int, default=6
         Epochs without a lower validation loss before training stops.
-    augment : FashionAugmenter or None, default=None
-        Random augmentation of every training batch of every epoch.
+    augment : "flip", FashionAugmenter or None, default=None
+        Random augmentation of every training batch of every epoch; "flip"
+        mirrors images left-right at random.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -207,16 +210,16 @@ class FashionMLPClassifier(FashionClassifier):
     def __init__(
         self,
         *,
-        hidden_units: Sequence[int] = (256, 128),
-        dropout: float = 0.2,
-        learning_rate: float = 1e-3,
+        hidden_units: Sequence[int] = (1024, 512),
+        dropout: float = 0.4,
+        learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
-        epochs: int = 30,
-        batch_size: int = 128,
+        epochs: int = 35,
+        batch_size: int = 512,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 5,
-        augment: FashionAugmenter | None = None,
+        n_iter_no_change: int = 6,
+        augment: FashionAugmenter | str | None = None,
         random_state=None,
         verbose: int = 0,
     ):

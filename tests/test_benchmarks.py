@@ -50,3 +50,28 @@ def test_reproductions_and_figures(tiny_run):
 
 def test_compact_reproduction_has_the_published_parameter_count():
     assert wrap_network(compact(10)).count_params() == 417_650
+
+
+def test_speed_benchmark_measures_every_target(tmp_path, capsys):
+    from benchmarks import speed
+
+    argv = ["--quick", "--seeds", "1", "--n-train", "1000", "--out", str(tmp_path)]
+    assert speed.main(argv) == 0
+    report = json.loads((tmp_path / "speed.json").read_text())
+    rows = {row["what"].split(",")[0]: row for row in report["rows"]}
+    assert len(rows) == 9
+    for name in (
+        "FashionCNNClassifier() test accuracy",
+        "FashionMLPClassifier() fit wall time",
+        "one-row predict latency",
+        "peak resident memory of a default CNN fit",
+    ):
+        assert rows[name]["passed"] in (True, False)
+        assert rows[name]["measured"] > 0 and rows[name]["target"]
+    overhead = rows["fit overhead vs plain model.fit"]
+    assert -50 < overhead["measured"] < 100 and overhead["passed"] in (True, False)
+    epochs = report["details"]["time_to_accuracy"]["epochs"]
+    assert len(epochs) == 2
+    assert epochs[0]["seconds"] < epochs[1]["seconds"]
+    assert all(0 <= e["test_accuracy"] <= 1 for e in epochs)
+    assert "| what | measured | target |" in capsys.readouterr().out

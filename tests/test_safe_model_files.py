@@ -167,7 +167,7 @@ def test_other_versions_warn_but_load(saved):
 
 def test_edited_file_is_refused(saved):
     members = _members(saved)
-    edited = members["estimator.json"].replace(b'"dropout": 0.2', b'"dropout": 0.5')
+    edited = members["estimator.json"].replace(b'"epochs": 3', b'"epochs": 9')
     assert edited != members["estimator.json"]
     _rewrite(saved, {**members, "estimator.json": edited}, rehash=False)
     with pytest.raises(ModelFileError, match="altered or corrupted.*estimator.json"):
