@@ -52,9 +52,18 @@ from .run import stratified_subset  # noqa: E402
 ESTIMATORS = {"cnn": FashionCNNClassifier, "mlp": FashionMLPClassifier}
 TARGET_ACCURACY = 0.926
 """The most copied tutorial CNN's test accuracy (0.9258 after 28 epochs)."""
-FAST_CNN = dict(filters=(32, 64), dense_units=128, epochs=14, validation_fraction=0)
-"""The configuration timed to TARGET_ACCURACY: a two-block CNN trained on all
-60,000 images along a 14-epoch cosine schedule, without a validation split."""
+FAST_CNN = dict(
+    filters=(32, 64),
+    dense_units=128,
+    dropout=0.2,
+    augment=None,
+    epochs=14,
+    validation_fraction=0,
+)
+"""The configuration timed to TARGET_ACCURACY: the earlier two-block default
+(no augmentation) trained on all 60,000 images along a 14-epoch cosine
+schedule, without a validation split. (The run of 2026-11-23 left dropout and
+augmentation at the new defaults, 0.3 and flips, by mistake.)"""
 
 
 @dataclass
