@@ -296,7 +296,9 @@ def measure(args) -> list[Row]:
 
     print("prediction speed ...", flush=True)
     clf = FashionCNNClassifier(epochs=1, validation_fraction=0, random_state=0)
-    speed = prediction_speed(clf.fit(X[:2000], y[:2000]), X_test, repeats=5)
+    speed = prediction_speed(
+        clf.fit(X[:2000], y[:2000]), X_test, repeats=2 if quick else 5
+    )
     rows.append(
         Row(
             "one-row predict latency, median of 200",
