@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay
+from sklearn.utils import check_random_state
 
 from ._images import IMAGE_SHAPE
 from .reports import label_names, predicted
@@ -197,8 +198,6 @@ def plot_class_samples(X, y, *, per_class: int = 8, random_state=0) -> Figure:
         ``per_class`` axes per class, the first of each row titled with the
         class name.
     """
-    from sklearn.utils import check_random_state
-
     y = np.asarray(y)
     images, rng = _images(X), check_random_state(random_state)
     classes = np.unique(y)

@@ -3,6 +3,8 @@
 import functools
 import http.server
 import os
+import subprocess
+import sys
 import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -88,3 +90,26 @@ def serve():
     for httpd in servers:
         httpd.shutdown()
         httpd.server_close()
+
+
+_LOAD_AND_PREDICT = """
+import importlib, sys, numpy as np
+module, name = sys.argv[1].split(":")
+load = getattr(importlib.import_module(module), name)
+X = np.load(sys.argv[2])
+for path in sys.argv[3:]:
+    np.save(f"{path}.proba.npy", load(path).predict_proba(X))
+"""
+
+
+def probabilities_in_new_process(loader: str, X, paths, folder) -> list:
+    """``predict_proba(X)`` of each model file in ``paths``, loaded with
+    ``loader`` ("module:function") in a fresh Python process."""
+    np.save(folder / "X.npy", X)
+    subprocess.run(
+        [sys.executable, "-c", _LOAD_AND_PREDICT, loader, str(folder / "X.npy")]
+        + [str(path) for path in paths],
+        check=True,
+        timeout=300,
+    )
+    return [np.load(f"{path}.proba.npy") for path in paths]

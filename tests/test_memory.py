@@ -9,12 +9,8 @@ import pytest
 from conftest import FAST_CNN
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
+from benchmarks.memory import rss_mb
 from fashion_estimators import FashionCNNClassifier
-
-
-def rss_mib() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="Linux only")
@@ -23,7 +19,7 @@ def test_grid_search_of_25_fits_frees_its_networks(tiny):
     rss, networks = [], []
 
     def scorer(estimator, X, y):  # called once after each fit
-        rss.append(rss_mib())
+        rss.append(rss_mb())
         networks.append(weakref.ref(estimator.model_))
         return estimator.score(X, y)
 

@@ -1,11 +1,8 @@
 """joblib round trips into a new Python process give identical predictions."""
 
-import subprocess
-import sys
-
 import joblib
 import numpy as np
-from conftest import FAST_CNN, FAST_MLP
+from conftest import FAST_CNN, FAST_MLP, probabilities_in_new_process
 from sklearn.pipeline import make_pipeline
 
 from fashion_estimators import (
@@ -13,13 +10,6 @@ from fashion_estimators import (
     FashionCNNClassifier,
     FashionMLPClassifier,
 )
-
-LOAD_AND_PREDICT = """
-import sys, joblib, numpy as np
-X = np.load(sys.argv[1])
-for path in sys.argv[2:]:
-    np.save(f"{path}.proba.npy", joblib.load(path).predict_proba(X))
-"""
 
 
 def test_joblib_round_trip_in_a_new_process(small, tmp_path):
@@ -30,20 +20,12 @@ def test_joblib_round_trip_in_a_new_process(small, tmp_path):
             FashionAugmenter(random_state=0), FashionMLPClassifier(**FAST_MLP)
         ).fit(X, y),
     }
-    np.save(tmp_path / "X.npy", X_test)
-    paths = []
-    for name, model in models.items():
-        paths.append(str(tmp_path / f"{name}.joblib"))
-        joblib.dump(model, paths[-1])
-    subprocess.run(
-        [sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "X.npy"), *paths],
-        check=True,
-        timeout=300,
-    )
+    paths = [tmp_path / f"{name}.joblib" for name in models]
     for path, model in zip(paths, models.values(), strict=True):
-        np.testing.assert_array_equal(
-            np.load(f"{path}.proba.npy"), model.predict_proba(X_test)
-        )
+        joblib.dump(model, path)
+    loaded = probabilities_in_new_process("joblib:load", X_test, paths, tmp_path)
+    for proba, model in zip(loaded, models.values(), strict=True):
+        np.testing.assert_array_equal(proba, model.predict_proba(X_test))
 
 
 def test_loaded_model_keeps_its_attributes(small, tmp_path):

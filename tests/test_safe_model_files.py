@@ -4,8 +4,6 @@ import hashlib
 import io
 import json
 import os
-import subprocess
-import sys
 import zipfile
 
 import joblib
@@ -13,7 +11,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST_CNN, FAST_MLP
+from conftest import FAST_CNN, FAST_MLP, probabilities_in_new_process
 from sklearn.exceptions import NotFittedError
 
 from fashion_estimators import (
@@ -70,28 +68,14 @@ def _keras_archive(model: keras.Model, folder) -> bytes:
     return (folder / "network.keras").read_bytes()
 
 
-LOAD_AND_PREDICT = """
-import sys, numpy as np
-from fashion_estimators import load_model
-X = np.load(sys.argv[1])
-for path in sys.argv[2:]:
-    np.save(f"{path}.proba.npy", load_model(path).predict_proba(X))
-"""
-
-
 def test_round_trip_in_a_new_process_predicts_identically(fitted, small, tmp_path):
     X_test = small[2]
-    np.save(tmp_path / "X.npy", X_test)
-    paths = [str(save_model(m, tmp_path / f"{k}.fashion")) for k, m in fitted.items()]
-    subprocess.run(
-        [sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path / "X.npy"), *paths],
-        check=True,
-        timeout=300,
+    paths = [save_model(m, tmp_path / f"{k}.fashion") for k, m in fitted.items()]
+    loaded = probabilities_in_new_process(
+        "fashion_estimators:load_model", X_test, paths, tmp_path
     )
-    for path, model in zip(paths, fitted.values(), strict=True):
-        np.testing.assert_array_equal(
-            np.load(f"{path}.proba.npy"), model.predict_proba(X_test)
-        )
+    for proba, model in zip(loaded, fitted.values(), strict=True):
+        np.testing.assert_array_equal(proba, model.predict_proba(X_test))
 
 
 @pytest.mark.parametrize("name", ["cnn", "mlp"])
