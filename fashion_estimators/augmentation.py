@@ -26,7 +26,7 @@ _BATCH = 4096
 
 
 class FashionAugmenter(TransformerMixin, BaseEstimator):
-    """Random shifts, rotations, zooms and horizontal flips of images.
+    """Random shifts, rotations, zooms, horizontal flips and erasing of images.
 
     ``fit_transform`` returns an augmented copy of X; ``transform`` returns X
     unchanged. Accepts every pixel layout the classifiers accept: ``(n, 784)``,
@@ -49,6 +49,10 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         zooming.
     horizontal_flip : bool, default=True
         Mirror half of the images left to right.
+    erasing : float, default=0.0
+        Probability that an image gets one random rectangle (each side 14% to
+        57% of the image) replaced by random noise, as in Random Erasing
+        (Zhong et al., 2017). 0 disables erasing.
     random_state : int, RandomState instance or None, default=None
         Makes ``fit_transform`` repeatable. Inside a classifier, the
         classifier's own ``random_state`` seeds the augmentation instead.
@@ -78,6 +82,7 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         "horizontal_flip": P.Constraint(
             lambda v: isinstance(v, (bool, np.bool_)), "True or False"
         ),
+        "erasing": P.real(0, 1),
         "random_state": P.random_state(),
     }
 
@@ -88,12 +93,14 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         rotation: float = 0.0,
         zoom: float = 0.0,
         horizontal_flip: bool = True,
+        erasing: float = 0.0,
         random_state=None,
     ):
         self.shift = shift
         self.rotation = rotation
         self.zoom = zoom
         self.horizontal_flip = horizontal_flip
+        self.erasing = erasing
         self.random_state = random_state
 
     def keras_layers(self, seed: int | None = None) -> list[keras.layers.Layer]:
@@ -136,6 +143,12 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         if self.zoom > 0:
             layers.append(
                 keras.layers.RandomZoom(self.zoom, self.zoom, seed=next_seed(), **fill)
+            )
+        if self.erasing > 0:
+            layers.append(
+                keras.layers.RandomErasing(
+                    (self.erasing, self.erasing), value_range=(0, 255), seed=next_seed()
+                )
             )
         return layers
 

@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 
 from fashion_estimators import FashionAugmenter
 
-OFF = dict(shift=0, rotation=0, zoom=0, horizontal_flip=False)
+OFF = dict(shift=0, rotation=0, zoom=0, horizontal_flip=False, erasing=0)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,22 @@ def test_rotation_only_preserves_most_ink(X):
     assert (out != X).any()
 
 
+def test_erasing_only_overwrites_one_rectangle_in_about_p_of_the_images(X):
+    out = FashionAugmenter(**{**OFF, "erasing": 0.5}, random_state=0).fit_transform(X)
+    changed = out.reshape(-1, 28, 28) != X.reshape(-1, 28, 28)
+    erased = changed.any(axis=(1, 2))
+    assert 16 <= erased.sum() <= 48  # about half of 64
+    for mask in changed[erased]:
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        box = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        # changes stay inside one rectangle of 4 to 16 pixels a side (14% to
+        # 57% of 28); noise equal to the old value leaves a few holes in it
+        assert 4 <= len(box) <= 17 and 4 <= box.shape[1] <= 17
+        assert box.mean() > 0.5
+    all_erased = FashionAugmenter(**{**OFF, "erasing": 1.0}, random_state=0)
+    assert (all_erased.fit_transform(X) != X).any(axis=1).all()
+
+
 def test_clone_keeps_parameters():
     augmenter = FashionAugmenter(shift=0.05, rotation=3, zoom=0, random_state=4)
     assert clone(augmenter).get_params() == augmenter.get_params()
@@ -119,7 +135,9 @@ def test_pipeline_augments_fit_data_only(X):
 def test_keras_layers_match_the_enabled_transforms():
     names = [
         type(layer).__name__
-        for layer in FashionAugmenter(rotation=0, zoom=0.2).keras_layers(seed=0)
+        for layer in FashionAugmenter(rotation=0, zoom=0.2, erasing=0.3).keras_layers(
+            seed=0
+        )
     ]
-    assert names == ["RandomFlip", "RandomTranslation", "RandomZoom"]
+    assert names == ["RandomFlip", "RandomTranslation", "RandomZoom", "RandomErasing"]
     assert FashionAugmenter(**OFF).keras_layers() == []

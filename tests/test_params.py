@@ -35,6 +35,7 @@ y = np.array([0, 1, 0, 1])
         (FashionAugmenter(shift=1.5), "'shift'"),
         (FashionAugmenter(zoom=-0.1), "'zoom'"),
         (FashionAugmenter(horizontal_flip="yes"), "'horizontal_flip'"),
+        (FashionAugmenter(erasing=1.5), "'erasing'"),
     ],
 )
 def test_invalid_parameter_is_rejected_in_fit(estimator, message):
