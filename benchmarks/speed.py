@@ -43,7 +43,7 @@ from fashion_estimators import (  # noqa: E402
     FashionMLPClassifier,
     fetch_fashion_mnist,
 )
-from fashion_estimators._base import FLIP, _cosine_decay  # noqa: E402
+from fashion_estimators._base import AUGMENTATIONS, _cosine_decay  # noqa: E402
 from fashion_estimators._images import to_images  # noqa: E402
 from fashion_estimators._networks import build_cnn, make_optimizer  # noqa: E402
 
@@ -59,13 +59,15 @@ FAST_CNN = dict(
     dense_units=128,
     dropout=0.2,
     augment=None,
-    epochs=14,
+    batch_size=256,
+    learning_rate=2e-3,
+    epochs=15,
     validation_fraction=0,
 )
-"""The configuration timed to TARGET_ACCURACY: the earlier two-block default
-(no augmentation) trained on all 60,000 images along a 14-epoch cosine
-schedule, without a validation split. (The run of 2026-11-23 left dropout and
-augmentation at the new defaults, 0.3 and flips, by mistake.)"""
+"""The configuration timed to TARGET_ACCURACY: the earlier two-block network,
+without augmentation, trained on all 60,000 images along a 15-epoch cosine
+schedule at batch 256. Chosen on validation data: trained on 54,000 training
+images, it scored 0.9310 on the other 6,000."""
 
 
 @dataclass
@@ -133,7 +135,8 @@ def time_to_accuracy(spec, X, y, X_test, y_test) -> dict:
 
 def fit_seconds(spec, X, y, X_test, y_test) -> dict:
     """Time one fit of the default CNN network: ours, or plain ``model.fit``
-    with the same flips, optimizer, cosine schedule, batch size and epochs.
+    with the same augmentation, optimizer, cosine schedule, batch size and
+    epochs.
 
     Unseeded on both sides: a fixed random_state also turns on TensorFlow's op
     determinism, which is a choice of the user, not wrapper overhead.
@@ -149,7 +152,7 @@ def fit_seconds(spec, X, y, X_test, y_test) -> dict:
             filters=defaults.filters,
             dense_units=defaults.dense_units,
             dropout=defaults.dropout,
-            augmentation=FLIP.keras_layers(None),
+            augmentation=AUGMENTATIONS[defaults.augment].keras_layers(None),
         )
         model.compile(
             optimizer=make_optimizer(defaults.optimizer, defaults.learning_rate),

@@ -42,8 +42,14 @@ from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter
 
 _PREDICT_CHUNK = 2048
-FLIP = FashionAugmenter(shift=0.0, rotation=0.0, zoom=0.0, horizontal_flip=True)
-"""What ``augment="flip"`` applies: a random horizontal flip of each image."""
+_FLIP = dict(shift=0.0, rotation=0.0, zoom=0.0, horizontal_flip=True)
+AUGMENTATIONS = {
+    "flip": FashionAugmenter(**_FLIP),
+    "flip+erase": FashionAugmenter(**_FLIP, erasing=0.5),
+}
+"""The named recipes of the ``augment`` parameter: "flip" mirrors each image
+left-right at random; "flip+erase" also overwrites a random rectangle of half
+the images with noise (Random Erasing)."""
 
 
 def _cosine_decay(learning_rate: float, epochs: int) -> keras.callbacks.Callback:
@@ -99,8 +105,12 @@ class FashionClassifier(KerasClassifier):
         "validation_fraction": P.real(0, 1, closed="left"),
         "n_iter_no_change": P.integer(1),
         "augment": P.Constraint(
-            lambda v: v is None or v == "flip" or isinstance(v, FashionAugmenter),
-            'None, "flip" or a FashionAugmenter',
+            lambda v: (
+                v is None
+                or (isinstance(v, str) and v in AUGMENTATIONS)
+                or isinstance(v, FashionAugmenter)
+            ),
+            f"None, {' or '.join(map(repr, AUGMENTATIONS))} or a FashionAugmenter",
         ),
         "random_state": P.random_state(),
         "verbose": P.integer(0),
@@ -202,7 +212,11 @@ class FashionClassifier(KerasClassifier):
         return X, y
 
     def _build_keras_model(self) -> keras.Model:
-        augmenter = FLIP if isinstance(self.augment, str) else self.augment
+        augmenter = (
+            AUGMENTATIONS[self.augment]
+            if isinstance(self.augment, str)
+            else self.augment
+        )
         augmentation = [] if augmenter is None else augmenter.keras_layers(self._seed)
         model = self._build_network(self.n_classes_, augmentation)
         model.compile(

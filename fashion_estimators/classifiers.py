@@ -20,10 +20,11 @@ class FashionCNNClassifier(FashionClassifier):
     """Convolutional network classifier for Fashion-MNIST images.
 
     A VGG-style CNN (Conv 3x3 -> BatchNorm -> ReLU -> MaxPool per block, then a
-    dense layer with dropout) trained with early stopping on a stratified
-    validation split. Takes the same X as any scikit-learn classifier: raw
-    pixels in [0, 255] as ``(n, 784)``, ``(n, 28, 28)``, ``(n, 28, 28, 1)`` or
-    a DataFrame of 784 columns; rescaling happens inside the network.
+    dense layer with dropout) trained on flipped and randomly erased images
+    along a cosine learning-rate schedule. Takes the same X as any
+    scikit-learn classifier: raw pixels in [0, 255] as ``(n, 784)``,
+    ``(n, 28, 28)``, ``(n, 28, 28, 1)`` or a DataFrame of 784 columns;
+    rescaling happens inside the network.
 
     Parameters
     ----------
@@ -39,27 +40,32 @@ class FashionCNNClassifier(FashionClassifier):
         scaled to [0, 1] and ends in a softmax over ``n_classes``. The
         estimator still rescales, augments, compiles and trains it. When set,
         ``filters``, ``dense_units`` and ``dropout`` are not used.
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=2e-3
         Initial step size of the optimizer.
     lr_schedule : {"cosine", "constant"}, default="cosine"
         "cosine" lowers the learning rate along half a cosine over ``epochs``;
         "constant" keeps it.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
-    epochs : int, default=20
+    epochs : int, default=36
         Most passes over the training data.
-    batch_size : int, default=128
+    batch_size : int, default=256
         Images per gradient step.
-    validation_fraction : float, default=0.1
+    validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to stop early and
-        restore the best weights. 0 trains on everything for ``epochs``.
+        restore the best weights. 0, like scikit-learn's MLPClassifier, trains
+        on everything for ``epochs``, which scored higher in our experiments.
     n_iter_no_change : int, default=4
-        Epochs without a lower validation loss before training stops.
-    augment : "flip", FashionAugmenter or None, default="flip"
+        With a validation split, epochs without a lower validation loss
+        before training stops.
+    augment : "flip+erase", "flip", FashionAugmenter or None, \
+default="flip+erase"
         Random augmentation applied afresh to every training batch of every
         epoch (never to validation data or predictions). "flip" mirrors
-        images left-right at random; a FashionAugmenter can also shift,
-        rotate and zoom; None trains on the images as they are.
+        images left-right at random; "flip+erase" also overwrites a random
+        rectangle of half the images with noise (Random Erasing); a
+        FashionAugmenter can also shift, rotate and zoom; None trains on the
+        images as they are.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -104,14 +110,14 @@ class FashionCNNClassifier(FashionClassifier):
         dense_units: int = 128,
         dropout: float = 0.3,
         network: Callable[[int], keras.Model] | None = None,
-        learning_rate: float = 1e-3,
+        learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
-        epochs: int = 20,
-        batch_size: int = 128,
-        validation_fraction: float = 0.1,
+        epochs: int = 36,
+        batch_size: int = 256,
+        validation_fraction: float = 0.0,
         n_iter_no_change: int = 4,
-        augment: FashionAugmenter | str | None = "flip",
+        augment: FashionAugmenter | str | None = "flip+erase",
         random_state=None,
         verbose: int = 0,
     ):
@@ -145,8 +151,8 @@ class FashionCNNClassifier(FashionClassifier):
 class FashionMLPClassifier(FashionClassifier):
     """Multi-layer perceptron classifier for Fashion-MNIST images.
 
-    Dense ReLU layers with dropout on the flattened pixels, trained with early
-    stopping on a stratified validation split. Accepts the same inputs as
+    Dense ReLU layers with dropout on the flattened pixels, trained along a
+    cosine learning-rate schedule. Accepts the same inputs as
     :class:`FashionCNNClassifier`.
 
     Parameters
@@ -162,18 +168,20 @@ class FashionMLPClassifier(FashionClassifier):
         "constant" keeps it.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
-    epochs : int, default=35
+    epochs : int, default=28
         Most passes over the training data.
     batch_size : int, default=512
         Images per gradient step.
-    validation_fraction : float, default=0.1
+    validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to stop early and
-        restore the best weights. 0 trains on everything for ``epochs``.
+        restore the best weights. 0, like scikit-learn's MLPClassifier, trains
+        on everything for ``epochs``, which scored higher in our experiments.
     n_iter_no_change : int, default=6
-        Epochs without a lower validation loss before training stops.
-    augment : "flip", FashionAugmenter or None, default=None
-        Random augmentation of every training batch of every epoch; "flip"
-        mirrors images left-right at random.
+        With a validation split, epochs without a lower validation loss
+        before training stops.
+    augment : "flip+erase", "flip", FashionAugmenter or None, default=None
+        Random augmentation of every training batch of every epoch, as in
+        :class:`FashionCNNClassifier`.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -215,9 +223,9 @@ class FashionMLPClassifier(FashionClassifier):
         learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
-        epochs: int = 35,
+        epochs: int = 28,
         batch_size: int = 512,
-        validation_fraction: float = 0.1,
+        validation_fraction: float = 0.0,
         n_iter_no_change: int = 6,
         augment: FashionAugmenter | str | None = None,
         random_state=None,

@@ -60,6 +60,8 @@ def _train(args) -> None:
         params["epochs"] = args.epochs
     if args.batch_size is not None:
         params["batch_size"] = args.batch_size
+    if args.validation_fraction is not None:
+        params["validation_fraction"] = args.validation_fraction
     if args.augment:
         params["augment"] = FashionAugmenter()
     clf = cls(**params)
@@ -170,6 +172,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, help="default: the estimator's")
     train.add_argument("--batch-size", type=int, help="default: the estimator's")
     train.add_argument("--n-train", type=int, help="stratified training subset")
+    train.add_argument(
+        "--validation-fraction",
+        type=float,
+        help="hold out this fraction to stop early and report validation "
+        "accuracy (default: the estimator's, 0)",
+    )
     train.add_argument("--augment", action="store_true", help="shift and flip")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--data-home", **data_home)

@@ -198,6 +198,21 @@ def test_in_model_augmentation_trains_only(small):
     np.testing.assert_array_equal(clf.predict_proba(X[:50]), clf.predict_proba(X[:50]))
 
 
+@pytest.mark.parametrize(
+    "augment, layers",
+    [
+        ("flip+erase", ["RandomFlip", "RandomErasing"]),
+        ("flip", ["RandomFlip"]),
+        (None, []),
+    ],
+)
+def test_named_augmentations_put_their_layers_first(small, augment, layers):
+    clf = FashionMLPClassifier(**FAST_MLP, augment=augment).fit(small[0], small[1])
+    names = [type(layer).__name__ for layer in clf.model_.layers]
+    assert names[1 : 1 + len(layers)] == layers  # right after the input
+    assert FashionCNNClassifier().augment == "flip+erase"
+
+
 def test_partial_fit_adds_one_epoch(small):
     X, y = small[0], small[1]
     clf = FashionMLPClassifier(**FAST_MLP)

@@ -53,6 +53,8 @@ def trained(tmp_path_factory):
         "2",
         "--n-train",
         "1500",
+        "--validation-fraction",
+        "0.1",
         "--out",
         folder / "models" / "mlp.fashion",
     )
@@ -63,7 +65,7 @@ def test_train_reports_accuracy_and_saves_a_safe_model(trained):
     path, done = trained
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Training FashionMLPClassifier(epochs=2")
-    assert "on 1500 images" in lines[0]
+    assert any(line.endswith("on 1500 images") for line in lines[:4])
     assert sum(line.startswith("Epoch ") for line in lines) == 2
     val = float(
         next(x for x in lines if x.startswith("validation accuracy")).split()[2]
@@ -74,6 +76,7 @@ def test_train_reports_accuracy_and_saves_a_safe_model(trained):
     assert lines[-1] == f"saved to {path}"
     clf = load_model(path)
     assert clf.epochs == 2 and clf.random_state == 0
+    assert clf.validation_fraction == 0.1
     assert quiet(done.stderr), done.stderr
 
 

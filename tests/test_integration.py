@@ -23,7 +23,7 @@ from fashion_estimators import (
 )
 
 # One epoch and the smallest networks: these tests check wiring, not accuracy.
-CNN = dict(FAST_CNN, epochs=1, filters=(4,), dense_units=8)
+CNN = dict(FAST_CNN, epochs=1, filters=(4,), dense_units=8, augment=None)
 MLP = dict(FAST_MLP, epochs=2, hidden_units=(16,))
 
 

@@ -27,6 +27,7 @@ y = np.array([0, 1, 0, 1])
         (FashionCNNClassifier(filters=(8, -2)), "'filters'"),
         (FashionMLPClassifier(hidden_units=[0]), "'hidden_units'"),
         (FashionMLPClassifier(augment=True), "'augment' .* FashionAugmenter"),
+        (FashionCNNClassifier(augment="erase"), "'augment' .* 'flip\\+erase'"),
         (FashionMLPClassifier(random_state="seed"), "'random_state'"),
         (FashionMLPClassifier(verbose=-1), "'verbose'"),
         (FashionMLPClassifier(lr_schedule="step"), "'lr_schedule' .* 'cosine'"),
