@@ -110,7 +110,7 @@ class FashionClassifier(KerasClassifier):
                 or (isinstance(v, str) and v in AUGMENTATIONS)
                 or isinstance(v, FashionAugmenter)
             ),
-            f"None, {' or '.join(map(repr, AUGMENTATIONS))} or a FashionAugmenter",
+            f"None, {', '.join(map(repr, AUGMENTATIONS))} or a FashionAugmenter",
         ),
         "random_state": P.random_state(),
         "verbose": P.integer(0),
