@@ -67,7 +67,7 @@ def build_cnn(
     n_classes: int,
     *,
     filters: Sequence[int] = (32, 64, 128),
-    dense_units: int = 128,
+    dense_units: int = 256,
     dropout: float = 0.3,
     augmentation: Sequence[layers.Layer] = (),
 ) -> keras.Model:

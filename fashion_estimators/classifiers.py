@@ -30,7 +30,7 @@ class FashionCNNClassifier(FashionClassifier):
     ----------
     filters : tuple of int, default=(32, 64, 128)
         Convolution filters of each block; each block halves the image size.
-    dense_units : int, default=128
+    dense_units : int, default=256
         Width of the dense layer after the convolutions.
     dropout : float, default=0.3
         Dropout rate around the dense layer, in [0, 1).
@@ -107,7 +107,7 @@ default="flip+erase"
         self,
         *,
         filters: Sequence[int] = (32, 64, 128),
-        dense_units: int = 128,
+        dense_units: int = 256,
         dropout: float = 0.3,
         network: Callable[[int], keras.Model] | None = None,
         learning_rate: float = 2e-3,
@@ -168,7 +168,7 @@ class FashionMLPClassifier(FashionClassifier):
         "constant" keeps it.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
-    epochs : int, default=28
+    epochs : int, default=36
         Most passes over the training data.
     batch_size : int, default=512
         Images per gradient step.
@@ -223,7 +223,7 @@ class FashionMLPClassifier(FashionClassifier):
         learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
-        epochs: int = 28,
+        epochs: int = 36,
         batch_size: int = 512,
         validation_fraction: float = 0.0,
         n_iter_no_change: int = 6,
