@@ -73,7 +73,23 @@ class Row:
 
 
 # ------------------------------------------------------------- measurements
-class _TestAccuracyPerEpoch(keras.callbacks.Callback):
+class _EpochSeconds(keras.callbacks.Callback):
+    """Wall time of each epoch, to tell a slow recipe from a slow machine.
+
+    The clock runs from the start of training, and each epoch ends where the
+    previous one stopped, so the epochs add up to the training time.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.seconds: list[float] = []
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+        self.start = time.perf_counter()
+
+
+class _TestAccuracyPerEpoch(_EpochSeconds):
     """Scores the test set after each epoch; its time is not training time."""
 
     def __init__(self, images, labels):
@@ -81,11 +97,8 @@ class _TestAccuracyPerEpoch(keras.callbacks.Callback):
         self.images, self.labels = images, labels
         self.epochs: list[tuple[float, float]] = []  # (train seconds, accuracy)
 
-    def on_train_begin(self, logs=None):
-        self.training, self.start = 0.0, time.perf_counter()
-
     def on_epoch_end(self, epoch, logs=None):
-        self.training += time.perf_counter() - self.start
+        super().on_epoch_end(epoch, logs)
         proba = np.concatenate(
             [
                 keras.ops.convert_to_numpy(self.model.predict_on_batch(chunk))
@@ -93,21 +106,8 @@ class _TestAccuracyPerEpoch(keras.callbacks.Callback):
             ]
         )
         accuracy = float(np.mean(proba.argmax(axis=1) == self.labels))
-        self.epochs.append((self.training, accuracy))
-        self.start = time.perf_counter()
-
-
-class _EpochSeconds(keras.callbacks.Callback):
-    """Wall time of each epoch, to tell a slow recipe from a slow machine."""
-
-    def on_train_begin(self, logs=None):
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
+        self.epochs.append((sum(self.seconds), accuracy))
+        self.start = time.perf_counter()  # restart the clock after scoring
 
 
 def default_fit(spec, X, y, X_test, y_test) -> dict:
