@@ -84,10 +84,12 @@ class Reproduction:
 
     def estimator(self, seed: int, verbose: int, epochs: int | None = None):
         extra = {} if epochs is None else {"epochs": epochs}
+        # the tutorials train on the images as they are, at a fixed rate
         return FashionCNNClassifier(
             random_state=seed,
             verbose=verbose,
             lr_schedule="constant",
+            augment=None,
             **{**self.params, **extra},
         )
 

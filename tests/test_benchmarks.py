@@ -48,6 +48,14 @@ def test_reproductions_and_figures(tiny_run):
     assert "Ankle boot" in text and "macro avg" in text
 
 
+@pytest.mark.parametrize("reproduction", REPRODUCTIONS, ids=lambda r: r.name)
+def test_reproductions_train_and_predict_as_the_tutorials(reproduction):
+    # whatever our defaults become: no augmentation, no test-time flips
+    clf = reproduction.estimator(seed=0, verbose=0)
+    assert clf.augment is None and clf.lr_schedule == "constant"
+    assert clf.test_time_flip == "auto"
+
+
 def test_compact_reproduction_has_the_published_parameter_count():
     assert wrap_network(compact(10)).count_params() == 417_650
 
