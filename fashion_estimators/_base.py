@@ -11,6 +11,7 @@ wrong on current scikit-learn and adds what our classifiers share:
 * input validation for every pixel layout, rescaling inside the network;
 * a learning rate that decays along a cosine over the epochs of ``fit``
   (``lr_schedule="cosine"``) or stays constant;
+* test-time flips (``test_time_flip``), inside the Keras model itself;
 * a stratified validation split with early stopping that restores the best
   weights;
 * prediction through ``predict_on_batch`` in chunks, which skips
@@ -37,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _params as P
 from ._images import validate_pixels
-from ._networks import OPTIMIZERS, make_optimizer
+from ._networks import OPTIMIZERS, make_optimizer, with_test_time_flips
 from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter
 
@@ -112,6 +113,7 @@ class FashionClassifier(KerasClassifier):
             ),
             f"None, {', '.join(map(repr, AUGMENTATIONS))} or a FashionAugmenter",
         ),
+        "test_time_flip": P.one_of("auto", True, False),
         "random_state": P.random_state(),
         "verbose": P.integer(0),
     }
@@ -219,6 +221,11 @@ class FashionClassifier(KerasClassifier):
         )
         augmentation = [] if augmenter is None else augmenter.keras_layers(self._seed)
         model = self._build_network(self.n_classes_, augmentation)
+        flips = self.test_time_flip
+        if flips == "auto":
+            flips = augmenter is not None and augmenter.horizontal_flip
+        if flips:
+            model = with_test_time_flips(model)
         model.compile(
             optimizer=make_optimizer(self.optimizer, self.learning_rate),
             loss=self.loss,

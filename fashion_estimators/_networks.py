@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from ._images import CHANNEL_SHAPE, PIXEL_MAX
 
@@ -27,6 +27,59 @@ OPTIMIZERS = {
 def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
     """A fresh Keras optimizer from its name and learning rate."""
     return OPTIMIZERS[name](learning_rate=learning_rate)
+
+
+@keras.saving.register_keras_serializable(package="fashion_estimators")
+class MirrorAverage(layers.Layer):
+    """Test-time flips: average a network's output on each image and its mirror.
+
+    In training it is the wrapped network, unchanged; in inference it runs the
+    network once on the batch and its left-right mirror stacked together and
+    returns the mean of the two outputs.
+
+    Parameters
+    ----------
+    network : keras.Model
+        Takes ``(batch, 28, 28, 1)`` images and returns class probabilities.
+    """
+
+    def __init__(self, network: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.network = network
+
+    def build(self, input_shape) -> None:
+        self.network.build(input_shape)
+        self.built = True
+
+    def call(self, images, training=None):
+        if training:
+            return self.network(images, training=True)
+        both = ops.concatenate([images, ops.flip(images, axis=2)], axis=0)
+        plain, mirrored = ops.split(self.network(both, training=False), 2, axis=0)
+        return (plain + mirrored) / 2
+
+    def compute_output_shape(self, input_shape):
+        return self.network.compute_output_shape(input_shape)
+
+    def get_config(self) -> dict:
+        network = keras.saving.serialize_keras_object(self.network)
+        return {**super().get_config(), "network": network}
+
+    @classmethod
+    def from_config(cls, config: dict) -> MirrorAverage:
+        network = keras.saving.deserialize_keras_object(config.pop("network"))
+        return cls(network, **config)
+
+
+def with_test_time_flips(network: keras.Model) -> keras.Model:
+    """``network`` whose predictions average each image and its mirror.
+
+    Training is unchanged and costs the same; every prediction runs the
+    network on twice the images.
+    """
+    inputs = keras.Input(shape=CHANNEL_SHAPE, name="pixels")
+    outputs = MirrorAverage(network, name="mirror_average")(inputs)
+    return keras.Model(inputs, outputs, name=network.name)
 
 
 def _pixels_in(augmentation: Sequence[layers.Layer]):

@@ -6,7 +6,7 @@ writes a zip archive that holds only data:
 
 * ``model.keras``: the network in Keras' native format, loaded with
   ``safe_mode=True`` (no Python bytecode, no lambdas) and only Keras' own layer
-  classes allowed;
+  classes and this package's ``MirrorAverage`` allowed;
 * ``estimator.json``: the estimator's class name, parameters, classes, input
   width and training history;
 * ``manifest.json``: the format version, the package versions that wrote the
@@ -36,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _params
 from ._base import FashionClassifier
+from ._networks import MirrorAverage
 from .augmentation import FashionAugmenter
 from .classifiers import FashionCNNClassifier, FashionMLPClassifier
 
@@ -47,6 +48,8 @@ _MANIFEST, _ESTIMATOR, _NETWORK = "manifest.json", "estimator.json", "model.kera
 _MEMBERS = (_ESTIMATOR, _NETWORK)
 _MAX_MEMBER_BYTES = 1 << 30  # refuse zip bombs before reading them
 
+# Layers of this package that a network may contain (registered with Keras).
+_OWN_LAYERS = {f"fashion_estimators>{MirrorAverage.__name__}"}
 # Loading looks classes up here, never by importing a name read from the file.
 _ESTIMATORS = {
     cls.__name__: cls for cls in (FashionCNNClassifier, FashionMLPClassifier)
@@ -290,10 +293,12 @@ def _warn_on_other_versions(path: Path, manifest: dict) -> None:
 
 
 def _only_keras_classes(config) -> None:
-    """Refuse a network config that names anything outside Keras itself."""
+    """Refuse a network config that names anything outside Keras itself and
+    this package's own layers."""
     if isinstance(config, dict):
         module = config.get("module")
-        if isinstance(module, str) and module.split(".")[0] != "keras":
+        own = config.get("registered_name") in _OWN_LAYERS
+        if isinstance(module, str) and module.split(".")[0] != "keras" and not own:
             raise ModelFileError(
                 f"the network uses {module}.{config.get('class_name')}; only Keras' "
                 "own layers are loaded."
@@ -301,7 +306,7 @@ def _only_keras_classes(config) -> None:
         # scikeras registers a pickled model's class under ">ClassName" (an
         # empty package) for the rest of the process; that name is Keras' own
         name = config.get("class_name")
-        if config.get("registered_name") not in (None, name, f">{name}"):
+        if config.get("registered_name") not in (None, name, f">{name}") and not own:
             raise ModelFileError(
                 f"the network uses the custom object {config['registered_name']!r}; "
                 "only Keras' own layers are loaded."

@@ -186,11 +186,17 @@ def test_same_seed_same_model_other_seed_other_model(small):
     assert np.abs(a - c.predict_proba(small[2])).max() > 1e-3
 
 
+def _network_layers(model) -> list:
+    """The layers of the trained network, inside test-time flips if any."""
+    first = model.layers[-1]
+    return (first.network if hasattr(first, "network") else model).layers
+
+
 def test_in_model_augmentation_trains_only(small):
     X, y = small[0], small[1]
     augmenter = FashionAugmenter(rotation=10, zoom=0.1)
     clf = FashionCNNClassifier(**FAST_CNN, augment=augmenter).fit(X, y)
-    layer_types = {type(layer).__name__ for layer in clf.model_.layers}
+    layer_types = {type(layer).__name__ for layer in _network_layers(clf.model_)}
     assert {"RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom"} <= (
         layer_types
     )
@@ -208,9 +214,61 @@ def test_in_model_augmentation_trains_only(small):
 )
 def test_named_augmentations_put_their_layers_first(small, augment, layers):
     clf = FashionMLPClassifier(**FAST_MLP, augment=augment).fit(small[0], small[1])
-    names = [type(layer).__name__ for layer in clf.model_.layers]
+    names = [type(layer).__name__ for layer in _network_layers(clf.model_)]
     assert names[1 : 1 + len(layers)] == layers  # right after the input
     assert FashionCNNClassifier().augment == "flip+erase"
+
+
+def _mirror_mean(network, X) -> np.ndarray:
+    images = X.reshape(-1, 28, 28, 1).astype("float32")
+    plain = network.predict(images, verbose=0)
+    mirrored = network.predict(images[:, :, ::-1], verbose=0)
+    mean = (plain + mirrored) / 2
+    return mean / mean.sum(axis=1, keepdims=True)
+
+
+def test_test_time_flips_average_each_image_and_its_mirror(small):
+    X, y = small[0], small[1]
+    flips = FashionCNNClassifier(**FAST_CNN, augment="flip").fit(X, y)
+    network = flips.model_.get_layer("mirror_average").network
+    proba = flips.predict_proba(small[2])
+    np.testing.assert_allclose(proba, _mirror_mean(network, small[2]), atol=1e-6)
+    # mirror-symmetric in its inputs, unlike the network alone
+    mirrored = small[2].reshape(-1, 28, 28)[:, :, ::-1].reshape(len(small[2]), -1)
+    np.testing.assert_allclose(flips.predict_proba(mirrored), proba, atol=1e-6)
+    # training is untouched: the same seed without test-time flips trains the
+    # same weights, and predicts with the network alone
+    plain = FashionCNNClassifier(**FAST_CNN, augment="flip", test_time_flip=False)
+    plain.fit(X, y)
+    for a, b in zip(plain.model_.get_weights(), network.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(
+        plain.predict_proba(small[2]),
+        network.predict(small[2].reshape(-1, 28, 28, 1), verbose=0),
+        atol=1e-6,
+    )
+    assert np.abs(plain.predict_proba(small[2]) - proba).max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    "augment, setting, flips",
+    [
+        ("flip+erase", "auto", True),
+        ("flip", "auto", True),
+        (None, "auto", False),
+        (FashionAugmenter(horizontal_flip=False, shift=0.1), "auto", False),
+        (None, True, True),
+        ("flip", False, False),
+    ],
+)
+def test_auto_flips_at_test_time_only_models_trained_on_flips(
+    small, augment, setting, flips
+):
+    clf = FashionMLPClassifier(**FAST_MLP, augment=augment, test_time_flip=setting)
+    clf.fit(small[0][:200], small[1][:200])
+    names = [layer.name for layer in clf.model_.layers]
+    assert ("mirror_average" in names) is flips
+    assert FashionCNNClassifier().test_time_flip == "auto"
 
 
 def test_partial_fit_adds_one_epoch(small):
@@ -246,6 +304,7 @@ def _tiny_network(n_classes):
 
 def test_custom_network_is_wrapped_and_trained(small):
     params = {**FAST_CNN, "network": _tiny_network, "epochs": 8, "learning_rate": 0.01}
+    params["augment"] = None  # 8 epochs on 600 images: learning, not regularising
     clf = FashionCNNClassifier(**params).fit(small[0], small[1])
     assert clf.model_.name == "fashion_mine"
     assert clf.model_.count_params() == (5 * 5 * 16 + 16) + (16 * 10 + 10)

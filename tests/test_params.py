@@ -28,6 +28,7 @@ y = np.array([0, 1, 0, 1])
         (FashionMLPClassifier(hidden_units=[0]), "'hidden_units'"),
         (FashionMLPClassifier(augment=True), "'augment' .* FashionAugmenter"),
         (FashionCNNClassifier(augment="erase"), "'augment' .* 'flip\\+erase'"),
+        (FashionCNNClassifier(test_time_flip="yes"), "'test_time_flip' .* 'auto'"),
         (FashionMLPClassifier(random_state="seed"), "'random_state'"),
         (FashionMLPClassifier(verbose=-1), "'verbose'"),
         (FashionMLPClassifier(lr_schedule="step"), "'lr_schedule' .* 'cosine'"),
