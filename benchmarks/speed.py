@@ -338,10 +338,9 @@ def measure(args) -> list[Row]:
     )
 
     print("wrapper overhead ...", flush=True)
-    # A fresh process trains either at about 38 s or at about 43 s per two
-    # epochs, whichever side it runs (measured 2026-11-24), so one pair can
-    # read +14 % either way; the best of 5 per side all but always compares
-    # like with like.
+    # A fresh process trains these two epochs in anything from about 30 to 43 s,
+    # whichever side it runs (measured 2026-11-24), so one pair can read +14 %
+    # either way; the best of 5 per side all but always compares like with like.
     overhead = wrapper_overhead(
         n_train, epochs=1 if quick else 2, repeats=1 if quick else 5
     )

@@ -48,8 +48,8 @@ _MANIFEST, _ESTIMATOR, _NETWORK = "manifest.json", "estimator.json", "model.kera
 _MEMBERS = (_ESTIMATOR, _NETWORK)
 _MAX_MEMBER_BYTES = 1 << 30  # refuse zip bombs before reading them
 
-# Layers of this package that a network may contain (registered with Keras).
-_OWN_LAYERS = {f"fashion_estimators>{MirrorAverage.__name__}"}
+# Layers of this package that a network may contain, by their Keras-registered name.
+_OWN_LAYERS = {keras.saving.get_registered_name(MirrorAverage)}
 # Loading looks classes up here, never by importing a name read from the file.
 _ESTIMATORS = {
     cls.__name__: cls for cls in (FashionCNNClassifier, FashionMLPClassifier)
