@@ -25,7 +25,10 @@ def product_photo(image: np.ndarray, rng, size=(300, 400)) -> Image.Image:
 
 def test_shop_photos_get_the_class_of_the_original_image(train_set, test_set):
     X_train, y_train = stratified_sample(*train_set, 3000)
-    clf = FashionCNNClassifier(epochs=3, validation_fraction=0, random_state=0)
+    # A model that has converged (about 0.83 test accuracy after 376 steps):
+    # a barely trained one agrees with itself by chance, and that chance moves
+    # with the CPU's numerics from machine to machine.
+    clf = FashionCNNClassifier(epochs=8, batch_size=64, random_state=0)
     clf.fit(X_train, y_train)
     rng = np.random.default_rng(0)
     chosen = rng.choice(len(test_set[0]), 200, replace=False)
@@ -34,7 +37,9 @@ def test_shop_photos_get_the_class_of_the_original_image(train_set, test_set):
     assert photos.shape == (200, 28, 28) and photos.dtype == np.uint8
     agree = np.mean(clf.predict(photos) == clf.predict(originals))
     print(f"photo and original predicted alike: {agree:.3f}")
-    assert agree >= 0.85  # measured 0.925
+    # Seeds 0-2 agree on 0.955-0.960 of the photos; the bar leaves 10 more
+    # disagreements out of 200 than the worst of them.
+    assert agree >= 0.90
     assert np.mean(np.abs(photos - originals.reshape(-1, 28, 28).astype(float))) < 25
 
 
