@@ -2,13 +2,19 @@
 
 The public names are imported on first use, so that ``import
 fashion_estimators.cli`` (the command line) starts without TensorFlow and can
-silence its start-up messages before loading it.
+silence its start-up messages before loading it. For the same reason, importing
+the package before TensorFlow asks TensorFlow for its oneDNN kernels on every
+CPU (see ``_hardware.prefer_onednn``).
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING
+
+from ._hardware import prefer_onednn
+
+prefer_onednn()
 
 _EXPORTS = {
     "CLASS_NAMES": "datasets",

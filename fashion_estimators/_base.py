@@ -12,13 +12,16 @@ wrong on current scikit-learn and adds what our classifiers share:
 * a learning rate that decays along a cosine over the epochs of ``fit``
   (``lr_schedule="cosine"``) or stays constant;
 * test-time flips (``test_time_flip``), inside the Keras model itself;
+* the numeric precision (``precision``), set per layer of each network and
+  re-chosen for the machine when a fitted estimator is unpickled;
 * a stratified validation split with early stopping that restores the best
   weights;
 * prediction through ``predict_on_batch`` in chunks, which skips
   ``model.predict``'s per-call set-up (tens of milliseconds);
 * ``predict_proba`` that keeps its 2-D shape for a single row.
 
-Subclasses only declare their parameters and their network.
+Subclasses only declare their parameters and their network; ``make_network``
+is the public way to get the network that ``fit`` trains.
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from . import _params as P
 from ._images import validate_pixels
 from ._networks import OPTIMIZERS, make_optimizer, with_test_time_flips
+from ._precision import (
+    PRECISIONS,
+    model_precision,
+    resolve_precision,
+    with_precision,
+)
 from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter
 
@@ -114,6 +123,7 @@ class FashionClassifier(KerasClassifier):
             f"None, {', '.join(map(repr, AUGMENTATIONS))} or a FashionAugmenter",
         ),
         "test_time_flip": P.one_of("auto", True, False),
+        "precision": P.one_of(*PRECISIONS),
         "random_state": P.random_state(),
         "verbose": P.integer(0),
     }
@@ -213,25 +223,67 @@ class FashionClassifier(KerasClassifier):
                 )
         return X, y
 
-    def _build_keras_model(self) -> keras.Model:
+    def make_network(self, n_classes: int = 10, seed: int | None = None) -> keras.Model:
+        """The untrained network that ``fit`` would build, not compiled.
+
+        It takes raw pixels ``(batch, 28, 28, 1)`` in [0, 255] and holds
+        everything the parameters ask for: the augmentation layers, the
+        precision, the test-time flips. Train it with plain ``model.fit`` to
+        compare against the estimator, or inspect it.
+
+        Parameters
+        ----------
+        n_classes : int, default=10
+            Width of the softmax output.
+        seed : int, optional
+            Seed of the augmentation layers.
+
+        Returns
+        -------
+        keras.Model
+        """
+        P.check_params(self)
         augmenter = (
             AUGMENTATIONS[self.augment]
             if isinstance(self.augment, str)
             else self.augment
         )
-        augmentation = [] if augmenter is None else augmenter.keras_layers(self._seed)
-        model = self._build_network(self.n_classes_, augmentation)
+        augmentation = [] if augmenter is None else augmenter.keras_layers(seed)
+        model = with_precision(
+            self._build_network(n_classes, augmentation),
+            resolve_precision(self.precision),
+        )
         flips = self.test_time_flip
         if flips == "auto":
             flips = augmenter is not None and augmenter.horizontal_flip
-        if flips:
-            model = with_test_time_flips(model)
+        return with_test_time_flips(model) if flips else model
+
+    def _build_keras_model(self) -> keras.Model:
+        model = self.make_network(self.n_classes_, self._seed)
+        self.precision_ = model_precision(model)
+        return self._compiled(model)
+
+    def _compiled(self, model: keras.Model) -> keras.Model:
         model.compile(
             optimizer=make_optimizer(self.optimizer, self.learning_rate),
             loss=self.loss,
             metrics=["accuracy"],
         )
         return model
+
+    def _adopt_network(self, model: keras.Model) -> None:
+        """Make ``model``, a trained network from a file or a pickle, this
+        estimator's, computing in what ``precision`` means on this machine: a
+        network trained in bfloat16 predicts in float32 where bfloat16 would be
+        emulated. A converted network gets a fresh optimizer."""
+        converted = with_precision(model, resolve_precision(self.precision))
+        self.model_ = model if converted is model else self._compiled(converted)
+        self.precision_ = model_precision(self.model_)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if getattr(self, "model_", None) is not None:
+            self._adopt_network(self.model_)
 
     def _initialize_callbacks(self) -> None:
         self._fit_callbacks = []
@@ -304,7 +356,7 @@ class FashionClassifier(KerasClassifier):
         self.n_features_in_ = n_features_in
         if feature_names_in is not None:
             self.feature_names_in_ = np.asarray(feature_names_in, dtype=object)
-        self.model_ = model
+        self._adopt_network(model)
         self.history_ = {key: list(values) for key, values in history.items()}
         self._seed = seed
         self._random_state = None

@@ -35,12 +35,17 @@ class FashionCNNClassifier(FashionClassifier):
         Width of the dense layer after the convolutions.
     dropout : float, default=0.3
         Dropout rate around the dense layer, in [0, 1).
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution. Without it the
+        convolutions start from He initialisation and a CPU trains the
+        network about twice as fast.
     network : callable or None, default=None
         Replaces the built-in CNN: called as ``network(n_classes)``, it returns
         an uncompiled ``keras.Model`` that takes ``(batch, 28, 28, 1)`` images
         scaled to [0, 1] and ends in a softmax over ``n_classes``. The
         estimator still rescales, augments, compiles and trains it. When set,
-        ``filters``, ``dense_units`` and ``dropout`` are not used.
+        ``filters``, ``dense_units``, ``dropout`` and ``batch_norm`` are not
+        used.
     learning_rate : float, default=2e-3
         Initial step size of the optimizer.
     lr_schedule : {"cosine", "constant"}, default="cosine"
@@ -72,6 +77,14 @@ default="flip+erase"
         left-right mirror, which costs twice the computation per prediction.
         "auto" does so when ``augment`` flips the training images (the
         default CNN: 0.15-0.25 points of held-out accuracy), not otherwise.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Arithmetic of the network. "bfloat16" is mixed precision: weights,
+        the output layer and the loss stay float32, every other layer computes
+        in bfloat16, which CPUs with AMX or AVX512-BF16 and GPUs of compute
+        capability 8.0 or more compute several times faster, and others
+        emulate several times slower. "auto" chooses "bfloat16" exactly where
+        it is native. The fitted ``precision_`` says what was used; a fitted
+        estimator loaded on another machine re-chooses for that machine.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -86,6 +99,8 @@ default="flip+erase"
         784.
     model_ : keras.Model
         The trained network.
+    precision_ : {"float32", "bfloat16"}
+        The arithmetic ``model_`` computes in.
     history_ : dict of list
         Per-epoch ``loss`` and ``accuracy``; ``learning_rate`` with the cosine
         schedule; ``val_loss`` and ``val_accuracy`` when
@@ -104,6 +119,7 @@ default="flip+erase"
         **FashionClassifier._parameter_constraints,
         "filters": P.int_sequence(),
         "dense_units": P.integer(1),
+        "batch_norm": P.one_of(True, False),
         "network": P.Constraint(
             lambda v: v is None or callable(v), "None or a callable"
         ),
@@ -115,6 +131,7 @@ default="flip+erase"
         filters: Sequence[int] = (32, 64, 128),
         dense_units: int = 256,
         dropout: float = 0.3,
+        batch_norm: bool = True,
         network: Callable[[int], keras.Model] | None = None,
         learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
@@ -125,12 +142,14 @@ default="flip+erase"
         n_iter_no_change: int = 4,
         augment: FashionAugmenter | str | None = "flip+erase",
         test_time_flip: str | bool = "auto",
+        precision: str = "auto",
         random_state=None,
         verbose: int = 0,
     ):
         self.filters = filters
         self.dense_units = dense_units
         self.dropout = dropout
+        self.batch_norm = batch_norm
         self.network = network
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
@@ -141,6 +160,7 @@ default="flip+erase"
         self.n_iter_no_change = n_iter_no_change
         self.augment = augment
         self.test_time_flip = test_time_flip
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -152,6 +172,7 @@ default="flip+erase"
             filters=self.filters,
             dense_units=self.dense_units,
             dropout=self.dropout,
+            batch_norm=self.batch_norm,
             augmentation=augmentation,
         )
 
@@ -194,6 +215,14 @@ class FashionMLPClassifier(FashionClassifier):
         Average the predictions for each image and its mirror, as in
         :class:`FashionCNNClassifier`; "auto" does so only when ``augment``
         flips the training images.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Arithmetic of the network. "bfloat16" is mixed precision: weights,
+        the output layer and the loss stay float32, every other layer computes
+        in bfloat16, which CPUs with AMX or AVX512-BF16 and GPUs of compute
+        capability 8.0 or more compute several times faster, and others
+        emulate several times slower. "auto" chooses "bfloat16" exactly where
+        it is native. The fitted ``precision_`` says what was used; a fitted
+        estimator loaded on another machine re-chooses for that machine.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -208,6 +237,8 @@ class FashionMLPClassifier(FashionClassifier):
         784.
     model_ : keras.Model
         The trained network.
+    precision_ : {"float32", "bfloat16"}
+        The arithmetic ``model_`` computes in.
     history_ : dict of list
         Per-epoch ``loss`` and ``accuracy``; ``learning_rate`` with the cosine
         schedule; ``val_loss`` and ``val_accuracy`` when
@@ -241,6 +272,7 @@ class FashionMLPClassifier(FashionClassifier):
         n_iter_no_change: int = 6,
         augment: FashionAugmenter | str | None = None,
         test_time_flip: str | bool = "auto",
+        precision: str = "auto",
         random_state=None,
         verbose: int = 0,
     ):
@@ -255,6 +287,7 @@ class FashionMLPClassifier(FashionClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.augment = augment
         self.test_time_flip = test_time_flip
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 

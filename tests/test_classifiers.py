@@ -332,3 +332,24 @@ def test_keras_callbacks_passed_to_fit_run_and_are_not_kept(small):
     assert [epoch for epoch, _ in seen] == [0, 1, 2]
     assert "val_accuracy" in seen[0][1]
     assert clf.history_["loss"] and not clf._fit_callbacks
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_make_network_is_the_network_fit_trains(estimator, small):
+    network = estimator.make_network(seed=0)
+    fitted = clone(estimator).fit(small[0], small[1]).model_
+    assert network.count_params() == fitted.count_params()
+    assert [layer.name for layer in network.layers] == [
+        layer.name for layer in fitted.layers
+    ]
+    assert not network.compiled and network.output_shape == (None, 10)
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_batch_norm_switches_the_normalisation(batch_norm):
+    network = FashionCNNClassifier(
+        filters=(8, 16), batch_norm=batch_norm, augment=None
+    ).make_network()
+    kinds = [type(layer).__name__ for layer in network.layers]
+    assert kinds.count("BatchNormalization") == (2 if batch_norm else 0)
+    assert network.get_layer("conv1").use_bias is not batch_norm
