@@ -20,12 +20,11 @@ import numpy as np  # noqa: E402
 from scikeras.wrappers import KerasClassifier  # noqa: E402
 
 from fashion_estimators import FashionCNNClassifier, fetch_fashion_mnist  # noqa: E402
-from fashion_estimators._networks import build_cnn  # noqa: E402
 
 
 def _plain_scikeras() -> KerasClassifier:
     def model():
-        network = build_cnn(10)
+        network = FashionCNNClassifier().make_network()
         network.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         return network
 

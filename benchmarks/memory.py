@@ -13,7 +13,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fashion_estimators import FashionCNNClassifier, fetch_fashion_mnist  # noqa: E402
-from fashion_estimators._networks import build_cnn  # noqa: E402
 
 from .run import stratified_subset  # noqa: E402
 
@@ -33,7 +32,7 @@ def _ours(X, y):
 
 
 def _plain_keras(X, y):
-    model = build_cnn(10, **SMALL)
+    model = FashionCNNClassifier(**SMALL).make_network()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     images = X.reshape(-1, 28, 28, 1).astype("float32")
     model.fit(images, y, epochs=2, batch_size=64, verbose=0)

@@ -22,12 +22,32 @@ from .run import Result  # noqa: E402
 _LIBRARIES = ("tensorflow", "keras", "scikeras", "scikit-learn", "numpy")
 
 
+_CPU_FLAGS_THAT_MATTER = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def _cpu() -> dict:
+    """The CPU's model name and the flags that decide the kernels (Linux)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return {"cpu_model": platform.processor(), "cpu_flags": []}
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags = fields.get("flags", "").split()
+    return {
+        "cpu_model": fields.get("model name", ""),
+        "cpu_flags": [flag for flag in _CPU_FLAGS_THAT_MATTER if flag in flags],
+    }
+
+
 def machine() -> dict:
-    """CPU count, GPUs, platform and library versions."""
+    """CPU count, model and flags, GPUs, platform and library versions."""
     import tensorflow as tf
 
     return {
         "cpus": os.cpu_count(),
+        **_cpu(),
+        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TensorFlow's default"),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "platform": platform.platform(),
         "python": platform.python_version(),

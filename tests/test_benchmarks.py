@@ -4,7 +4,9 @@ import csv
 import json
 
 import pytest
+from conftest import FAST_CNN, FAST_MLP
 
+from benchmarks import measurements, speed, targets
 from benchmarks.__main__ import main
 from benchmarks.models import MODELS
 from benchmarks.reproductions import REPRODUCTIONS, compact
@@ -60,26 +62,82 @@ def test_compact_reproduction_has_the_published_parameter_count():
     assert wrap_network(compact(10)).count_params() == 417_650
 
 
-def test_speed_benchmark_measures_every_target(tmp_path, capsys):
-    from benchmarks import speed
+def test_measurements_return_their_numbers(small):
+    X, y, X_test, y_test = small
+    spec = {"model": "cnn", "params": {**FAST_CNN, "epochs": 3}, "curve": True}
+    run = measurements.fit_and_score(spec, X, y, X_test, y_test)
+    assert 0 <= run["accuracy"] <= 1 and run["epochs_run"] == 3
+    seconds = [point["seconds"] for point in run["curve"]]
+    assert len(seconds) == 3 and seconds == sorted(seconds) and seconds[0] > 0
+    assert run["curve"][-1]["accuracy"] == pytest.approx(run["accuracy"], abs=0.02)
+    # the clock stops while the test set is scored
+    assert run["fit_seconds"] == pytest.approx(sum(run["epoch_seconds"]), rel=0.5)
+    assert run["peak_rss_mib"] > 100
+    spec = {"model": "mlp", "params": FAST_MLP, "precision": "float32"}
+    speed = measurements.training_throughput(spec, X, y, X_test, y_test)
+    assert speed["images_per_s"] > 0 and speed["precision"] == "float32"
 
-    argv = ["--quick", "--seeds", "1", "--n-train", "1000", "--out", str(tmp_path)]
-    assert speed.main(argv) == 0
-    report = json.loads((tmp_path / "speed.json").read_text())
-    rows = {row["what"].split(",")[0]: row for row in report["rows"]}
-    assert len(rows) == 9
-    for name in (
-        "FashionCNNClassifier() test accuracy",
-        "FashionMLPClassifier() fit wall time",
-        "one-row predict latency",
-        "peak resident memory of a default CNN fit",
-    ):
-        assert rows[name]["passed"] in (True, False)
-        assert rows[name]["measured"] > 0 and rows[name]["target"]
-    overhead = rows["fit overhead vs plain model.fit"]
-    assert -50 < overhead["measured"] < 100 and overhead["passed"] in (True, False)
-    epochs = report["details"]["time_to_accuracy"]["epochs"]
-    assert len(epochs) == 2
-    assert epochs[0]["seconds"] < epochs[1]["seconds"]
-    assert all(0 <= e["test_accuracy"] <= 1 for e in epochs)
-    assert "| what | measured | target |" in capsys.readouterr().out
+
+def _fake_results(new_0937: float | None) -> dict:
+    def fit(accuracy, seconds, curve=()):
+        return {
+            "accuracy": accuracy,
+            "fit_seconds": seconds,
+            "peak_rss_mib": 1000.0,
+            "curve": [{"seconds": s, "accuracy": a} for s, a in curve],
+        }
+
+    new_curve = [(10.0, 0.90), (30.0, 0.93)]
+    if new_0937 is not None:
+        new_curve.append((new_0937, 0.94))
+    return {
+        "cnn": [fit(0.94, 500.0, new_curve), fit(0.95, 550.0)],
+        "mlp": [fit(0.90, 50.0), fit(0.905, 70.0)],
+        "former_cnn": fit(0.937, 900.0, [(100.0, 0.92), (500.0, 0.937)]),
+        "cnn_5k": fit(0.896, 20.0),
+        "cnn_4k_2_epochs": fit(0.79, 5.0),
+        "throughput": {
+            "auto": [{"images_per_s": 2000.0, "precision": "bfloat16"}],
+            "float32": [{"images_per_s": 1000.0}, {"images_per_s": 800.0}],
+        },
+        "overhead": {"plain": [10.0, 9.0], "ours": [9.5, 12.0]},
+        "prediction": {"latency_ms": 0.9, "batch_ours_s": 0.5},
+    }
+
+
+def test_targets_judge_the_summary():
+    summary = speed.summarise(_fake_results(new_0937=100.0))
+    assert summary["cnn_accuracy"] == pytest.approx(0.945)
+    assert summary["cnn_fit_s"] == 550.0 and summary["mlp_fit_s"] == 70.0
+    assert summary["speedup_to_0937"] == pytest.approx(5.0)
+    assert summary["seconds_to_0926"] == 30.0
+    assert summary["precision_speedup"] == pytest.approx(2.0)
+    assert summary["overhead_pct"] == pytest.approx(100 * (9.5 / 9.0 - 1))
+    rows = {row["key"]: row for row in targets.judge(summary)}
+    assert [row["key"] for row in targets.judge(summary)] == [
+        t.key for t in targets.TARGETS
+    ]
+    passed = {key for key, row in rows.items() if row["passed"]}
+    assert passed == {
+        "cnn_accuracy",
+        "cnn_fit_s",
+        "speedup_to_0937",
+        "seconds_to_0926",
+        "cnn_5k_accuracy",
+        "latency_ms",
+        "peak_rss_mib",
+    }
+    assert rows["mlp_accuracy"]["passed"] is False
+
+
+def test_a_target_not_reached_is_neither_pass_nor_fail():
+    summary = speed.summarise(_fake_results(new_0937=None))
+    row = targets.judge(summary)[2]
+    assert row["key"] == "speedup_to_0937"
+    assert row["measured"] is None and row["passed"] is None
+
+
+@pytest.mark.slow
+def test_the_runner_measures_in_a_fresh_process():
+    run = speed.in_fresh_process("fit_seconds", side="plain", epochs=1, n_train=300)
+    assert 0 < run["seconds"] < 300

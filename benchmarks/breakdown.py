@@ -1,0 +1,172 @@
+"""Where the time of one training step goes, layer by layer.
+
+``python -m benchmarks.breakdown`` times, for the default CNN network (or the
+``--params`` given), each layer's forward and backward pass on a batch of real
+activations, in float32 and in mixed bfloat16, and one whole training step
+(``train_on_batch``: forward, backward, loss and the optimizer update). What
+the layers do not account for is the loss, the optimizer and Keras' own work.
+
+Layers before the first one with weights (augmentation, rescaling) are timed
+forward only: training computes no gradient through them. Each time is the
+median of ``--repeats`` calls of a compiled function, after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# the package first: it asks TensorFlow for oneDNN before TensorFlow loads
+from fashion_estimators import FashionCNNClassifier  # noqa: E402
+
+# isort: split
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+def _chain(model: keras.Model) -> list[keras.layers.Layer]:
+    """The layers a training batch passes through, in order (the network
+    inside test-time flips, which training runs as it is)."""
+    chain = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        inner = getattr(layer, "network", None)
+        chain.extend(_chain(inner) if inner is not None else [layer])
+    return chain
+
+
+def _median_seconds(call, repeats: int) -> float:
+    call()
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def layer_times(model: keras.Model, images: np.ndarray, repeats: int) -> list[dict]:
+    """Median milliseconds of each layer's forward (and backward) pass."""
+    rows = []
+    x = tf.constant(images)
+    learning = False
+    for layer in _chain(model):
+        learning = learning or bool(layer.trainable_weights)
+
+        @tf.function
+        def step(inputs, layer=layer, backward=learning):
+            with tf.GradientTape() as tape:
+                tape.watch(inputs)
+                out = layer(inputs, training=True)
+                total = tf.reduce_sum(tf.cast(out, tf.float32))
+            if backward:
+                tape.gradient(total, [inputs, *layer.trainable_weights])
+            return out
+
+        seconds = _median_seconds(lambda s=step, i=x: s(i), repeats)
+        rows.append(
+            {
+                "layer": layer.name,
+                "kind": type(layer).__name__,
+                "output": "x".join(str(d) for d in x.shape[1:]) or "-",
+                "dtype": layer.dtype_policy.compute_dtype,
+                "backward": learning,
+                "ms": seconds * 1e3,
+            }
+        )
+        x = step(x)
+    return rows
+
+
+def step_time(model: keras.Model, images, labels, repeats: int) -> float:
+    """Median milliseconds of one ``train_on_batch``."""
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return _median_seconds(lambda: model.train_on_batch(images, labels), repeats) * 1e3
+
+
+def breakdown(params: dict, precision: str, batch_size: int, repeats: int) -> dict:
+    """The per-layer table and the whole step of one network and precision."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (batch_size, 28, 28, 1)).astype("float32")
+    labels = rng.integers(0, 10, batch_size)
+    estimator = FashionCNNClassifier(**params, precision=precision)
+    layers = layer_times(estimator.make_network(seed=0), images, repeats)
+    step = step_time(estimator.make_network(seed=0), images, labels, repeats)
+    return {
+        "precision": precision,
+        "layers": layers,
+        "step_ms": step,
+        "images_per_s": batch_size / step * 1e3,
+    }
+
+
+def _print_table(runs: list[dict]) -> None:
+    names = [run["precision"] for run in runs]
+    print("| layer | output | " + " | ".join(f"{n} ms | share" for n in names) + " |")
+    print("|---|---|" + "---:|---:|" * len(runs))
+    for i, row in enumerate(runs[0]["layers"]):
+        cells = []
+        for run in runs:
+            ms = run["layers"][i]["ms"]
+            cells.append(f"{ms:.2f} | {ms / run['step_ms']:.0%}")
+        kind = "" if row["backward"] else " (fwd)"
+        print(f"| {row['layer']}{kind} | {row['output']} | " + " | ".join(cells) + " |")
+    rest = []
+    for run in runs:
+        ms = run["step_ms"] - sum(r["ms"] for r in run["layers"])
+        rest.append(f"{ms:.2f} | {ms / run['step_ms']:.0%}")
+    print("| loss, optimizer, Keras | | " + " | ".join(rest) + " |")
+    print(
+        "| **whole step** | | "
+        + " | ".join(f"**{run['step_ms']:.2f}** | 100%" for run in runs)
+        + " |"
+    )
+    print(
+        "| images/s | | "
+        + " | ".join(f"{run['images_per_s']:,.0f} |" for run in runs)
+        + " |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.breakdown")
+    parser.add_argument(
+        "--params",
+        default="{}",
+        help="FashionCNNClassifier parameters as JSON, e.g. '{\"filters\": [32, 64]}'",
+    )
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument(
+        "--precisions", nargs="+", default=["float32", "bfloat16"], metavar="P"
+    )
+    parser.add_argument("--out", help="write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    params = json.loads(args.params)
+    batch_size = args.batch_size or FashionCNNClassifier(**params).batch_size
+    runs = [
+        breakdown(params, precision, batch_size, args.repeats)
+        for precision in args.precisions
+    ]
+    print(
+        f"One training step of FashionCNNClassifier({params}), batch {batch_size}, "
+        f"median of {args.repeats}; oneDNN "
+        f"{os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'TensorFlow default')}\n"
+    )
+    _print_table(runs)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"params": params, "batch_size": batch_size, "runs": runs}, f)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,177 @@
+"""Measurements of speed and accuracy: plain functions that return numbers.
+
+Each takes its settings (a JSON-able ``spec``) and the data, measures in the
+process it runs in, and returns a dict of numbers. None starts a process or
+knows a target: ``benchmarks.speed`` runs each in a fresh process, and
+``benchmarks.targets`` judges what they return.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import statistics
+import time
+
+import keras
+import numpy as np
+
+from fashion_estimators import FashionCNNClassifier, FashionMLPClassifier
+
+from .latency import one_row_latency
+
+ESTIMATORS = {"cnn": FashionCNNClassifier, "mlp": FashionMLPClassifier}
+
+
+def _images(X) -> np.ndarray:
+    return np.asarray(X, dtype="float32").reshape(-1, 28, 28, 1)
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Training seconds after each epoch and, given a test set, the test
+    accuracy after each epoch; the clock stops while the test set is scored."""
+
+    def __init__(self, X_test=None, y_test=None):
+        super().__init__()
+        self.images = None if X_test is None else _images(X_test)
+        self.labels = y_test
+
+    def on_train_begin(self, logs=None):
+        self.seconds: list[float] = []
+        self.curve: list[tuple[float, float]] = []  # (training seconds, accuracy)
+        self.scoring = 0.0
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.seconds.append(now - self.start)
+        if self.images is not None:
+            proba = np.concatenate(
+                [
+                    keras.ops.convert_to_numpy(self.model.predict_on_batch(chunk))
+                    for chunk in np.array_split(self.images, 5)
+                ]
+            )
+            accuracy = float(np.mean(proba.argmax(axis=1) == self.labels))
+            self.curve.append((sum(self.seconds), accuracy))
+        self.start = time.perf_counter()
+        self.scoring += self.start - now
+
+
+def fit_and_score(spec: dict, X, y, X_test, y_test) -> dict:
+    """Fit ``ESTIMATORS[spec["model"]](**spec["params"])`` and score it.
+
+    With ``spec["curve"]``, the test accuracy after every epoch too, its clock
+    stopped while scoring; ``fit_seconds`` then counts training only.
+    """
+    clf = ESTIMATORS[spec["model"]](**spec["params"])
+    clock = EpochClock(X_test, y_test) if spec.get("curve") else EpochClock()
+    start = time.perf_counter()
+    clf.fit(X, y, callbacks=[clock])
+    fit_seconds = time.perf_counter() - start - clock.scoring
+    return {
+        "accuracy": clf.score(X_test, y_test),
+        "fit_seconds": fit_seconds,
+        "epoch_seconds": clock.seconds,
+        "epochs_run": len(clf.history_["loss"]),
+        "curve": [{"seconds": s, "accuracy": a} for s, a in clock.curve],
+        "precision": clf.precision_,
+        # Linux reports kilobytes
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def training_throughput(spec: dict, X, y, X_test, y_test) -> dict:
+    """Training images per second of a network in one precision: the median
+    of epochs 2 and later (the first one traces the graph)."""
+    params = {**spec["params"], "precision": spec["precision"]}
+    clf = ESTIMATORS[spec["model"]](**params)
+    clock = EpochClock()
+    clf.fit(X, y, callbacks=[clock])
+    return {
+        "images_per_s": len(X) / statistics.median(clock.seconds[1:]),
+        "precision": clf.precision_,
+    }
+
+
+def cosine(learning_rate: float, epochs: int) -> keras.callbacks.Callback:
+    """The classifiers' cosine schedule, for a plain ``model.fit``."""
+    return keras.callbacks.LearningRateScheduler(
+        lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    )
+
+
+def fit_seconds(spec: dict, X, y, X_test, y_test) -> dict:
+    """Time one fit of the default CNN: ours, or plain ``model.fit`` of
+    ``make_network()`` with the same optimizer, schedule, batch size and
+    epochs.
+
+    Unseeded on both sides: a fixed random_state also turns on TensorFlow's op
+    determinism, which is a choice of the user, not wrapper overhead.
+    """
+    clf = FashionCNNClassifier(epochs=spec["epochs"])
+    start = time.perf_counter()
+    if spec["side"] == "ours":
+        clf.fit(X, y)
+    else:
+        model = clf.make_network()
+        model.compile(
+            optimizer=keras.optimizers.get(
+                {
+                    "class_name": clf.optimizer,
+                    "config": {"learning_rate": clf.learning_rate},
+                }
+            ),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        model.fit(
+            _images(X),
+            y,
+            epochs=clf.epochs,
+            batch_size=clf.batch_size,
+            callbacks=[cosine(clf.learning_rate, clf.epochs)],
+            verbose=0,
+        )
+    return {"seconds": time.perf_counter() - start}
+
+
+def prediction_speed(spec: dict, X, y, X_test, y_test) -> dict:
+    """One-row latency and batch ``predict_proba`` on the test set of a
+    default CNN (trained one epoch on 2,000 images), against
+    ``model.predict`` at the batch size that suits it best."""
+    repeats = spec["repeats"]
+    clf = FashionCNNClassifier(epochs=1, random_state=0).fit(X[:2000], y[:2000])
+    latency = one_row_latency(clf.predict, X_test[:200], 200)
+
+    images = _images(X_test)
+    sides = {"ours": lambda: clf.predict_proba(X_test)}
+    for size in (128, 256, 512, 1024, 2048, 4096):
+        sides[size] = lambda s=size: clf.model_.predict(images, batch_size=s, verbose=0)
+    # Round-robin, so that a slow spell of the machine costs every side a
+    # repeat instead of all the repeats of one side; best of the repeats.
+    runs = {side: [] for side in sides}
+    for _ in range(repeats):
+        for side, call in sides.items():
+            start = time.perf_counter()
+            call()
+            runs[side].append(time.perf_counter() - start)
+    ours = min(runs.pop("ours"))
+    keras_times = {size: min(times) for size, times in runs.items()}
+    best_size = min(keras_times, key=keras_times.get)
+    return {
+        "latency_ms": statistics.median(latency) * 1e3,
+        "latency_p90_ms": float(np.percentile(latency, 90) * 1e3),
+        "batch_ours_s": ours,
+        "batch_keras_s": keras_times,
+        "batch_keras_best_size": best_size,
+        "batch_keras_best_s": keras_times[best_size],
+        "batch_ratio": ours / keras_times[best_size] - 1,
+    }
+
+
+MEASUREMENTS = {
+    f.__name__: f
+    for f in (fit_and_score, training_throughput, fit_seconds, prediction_speed)
+}
+"""Every measurement by name, for the runner."""
