@@ -1,14 +1,12 @@
 """Where the time of one training step goes, layer by layer.
 
 ``python -m benchmarks.breakdown`` times, for the default CNN network (or the
-``--params`` given), each layer's forward and backward pass on a batch of real
-activations, in float32 and in mixed bfloat16, and one whole training step
-(``train_on_batch``: forward, backward, loss and the optimizer update). What
-the layers do not account for is the loss, the optimizer and Keras' own work.
-
-Layers before the first one with weights (augmentation, rescaling) are timed
-forward only: training computes no gradient through them. Each time is the
-median of ``--repeats`` calls of a compiled function, after a warm-up.
+``--params`` given), what each layer adds to the forward and backward pass of
+a training batch, in float32 and in mixed bfloat16, and one whole training
+step (``train_on_batch``: forward, backward, loss and the optimizer update).
+What the layers do not account for is the loss, the optimizer and Keras' own
+work. Each time is the median of ``--repeats`` calls of a compiled function,
+after a warm-up.
 """
 
 from __future__ import annotations
@@ -30,16 +28,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 
-def _chain(model: keras.Model) -> list[keras.layers.Layer]:
-    """The layers a training batch passes through, in order (the network
-    inside test-time flips, which training runs as it is)."""
-    chain = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        inner = getattr(layer, "network", None)
-        chain.extend(_chain(inner) if inner is not None else [layer])
-    return chain
+def _trained_network(model: keras.Model) -> keras.Model:
+    """The network a training batch passes through: the one inside test-time
+    flips, which training runs as it is."""
+    inner = getattr(model.layers[-1], "network", None)
+    return model if inner is None else inner
 
 
 def _median_seconds(call, repeats: int) -> float:
@@ -54,35 +47,37 @@ def _median_seconds(call, repeats: int) -> float:
 
 
 def layer_times(model: keras.Model, images: np.ndarray, repeats: int) -> list[dict]:
-    """Median milliseconds of each layer's forward (and backward) pass."""
-    rows = []
+    """Milliseconds each layer adds to the forward and backward pass.
+
+    The network is timed up to each layer in turn (forward, and the gradient
+    of the weights where there are any, as training computes them); a layer's
+    time is what it adds to the time of the layers before it.
+    """
+    network = _trained_network(model)
     x = tf.constant(images)
-    learning = False
-    for layer in _chain(model):
-        learning = learning or bool(layer.trainable_weights)
+    rows, before = [], 0.0
+    for layer in network.layers[1:]:
+        prefix = keras.Model(network.inputs, layer.output)
 
         @tf.function
-        def step(inputs, layer=layer, backward=learning):
+        def step(inputs, prefix=prefix):
             with tf.GradientTape() as tape:
-                tape.watch(inputs)
-                out = layer(inputs, training=True)
+                out = prefix(inputs, training=True)
                 total = tf.reduce_sum(tf.cast(out, tf.float32))
-            if backward:
-                tape.gradient(total, [inputs, *layer.trainable_weights])
-            return out
+            # returned, or tf.function would prune the unused gradients away
+            return out, tape.gradient(total, prefix.trainable_weights)
 
-        seconds = _median_seconds(lambda s=step, i=x: s(i), repeats)
+        seconds = _median_seconds(lambda s=step: s(x), repeats)
         rows.append(
             {
                 "layer": layer.name,
                 "kind": type(layer).__name__,
-                "output": "x".join(str(d) for d in x.shape[1:]) or "-",
+                "output": "x".join(str(d) for d in layer.output.shape[1:]),
                 "dtype": layer.dtype_policy.compute_dtype,
-                "backward": learning,
-                "ms": seconds * 1e3,
+                "ms": (seconds - before) * 1e3,
             }
         )
-        x = step(x)
+        before = seconds
     return rows
 
 
@@ -117,8 +112,7 @@ def _print_table(runs: list[dict]) -> None:
         for run in runs:
             ms = run["layers"][i]["ms"]
             cells.append(f"{ms:.2f} | {ms / run['step_ms']:.0%}")
-        kind = "" if row["backward"] else " (fwd)"
-        print(f"| {row['layer']}{kind} | {row['output']} | " + " | ".join(cells) + " |")
+        print(f"| {row['layer']} | {row['output']} | " + " | ".join(cells) + " |")
     rest = []
     for run in runs:
         ms = run["step_ms"] - sum(r["ms"] for r in run["layers"])
