@@ -12,8 +12,8 @@ wrong on current scikit-learn and adds what our classifiers share:
 * a learning rate that decays along a cosine over the epochs of ``fit``
   (``lr_schedule="cosine"``) or stays constant;
 * test-time flips (``test_time_flip``), inside the Keras model itself;
-* the numeric precision (``precision``), set per layer of each network and
-  re-chosen for the machine when a fitted estimator is unpickled;
+* the numeric precision (``precision``), set per layer of each network; a
+  bfloat16 network loaded where bfloat16 is not native computes in float32;
 * a stratified validation split with early stopping that restores the best
   weights;
 * prediction through ``predict_on_batch`` in chunks, which skips
@@ -273,12 +273,17 @@ class FashionClassifier(KerasClassifier):
 
     def _adopt_network(self, model: keras.Model) -> None:
         """Make ``model``, a trained network from a file or a pickle, this
-        estimator's, computing in what ``precision`` means on this machine: a
-        network trained in bfloat16 predicts in float32 where bfloat16 would be
-        emulated. A converted network gets a fresh optimizer."""
-        converted = with_precision(model, resolve_precision(self.precision))
-        self.model_ = model if converted is model else self._compiled(converted)
-        self.precision_ = model_precision(self.model_)
+        estimator's. A network trained in bfloat16 computes in float32 where
+        ``precision`` resolves to float32 on this machine (bfloat16 would be
+        emulated there), and then gets a fresh optimizer; any other network
+        is kept as it was saved, so that it predicts exactly as before."""
+        if (
+            model_precision(model) == "bfloat16"
+            and resolve_precision(self.precision) == "float32"
+        ):
+            model = self._compiled(with_precision(model, "float32"))
+        self.model_ = model
+        self.precision_ = model_precision(model)
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)

@@ -83,8 +83,9 @@ default="flip+erase"
         in bfloat16, which CPUs with AMX or AVX512-BF16 and GPUs of compute
         capability 8.0 or more compute several times faster, and others
         emulate several times slower. "auto" chooses "bfloat16" exactly where
-        it is native. The fitted ``precision_`` says what was used; a fitted
-        estimator loaded on another machine re-chooses for that machine.
+        it is native. The fitted ``precision_`` says what was used; a
+        bfloat16 model loaded where bfloat16 is not native (and ``precision``
+        is not "bfloat16") computes in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -221,8 +222,9 @@ class FashionMLPClassifier(FashionClassifier):
         in bfloat16, which CPUs with AMX or AVX512-BF16 and GPUs of compute
         capability 8.0 or more compute several times faster, and others
         emulate several times slower. "auto" chooses "bfloat16" exactly where
-        it is native. The fitted ``precision_`` says what was used; a fitted
-        estimator loaded on another machine re-chooses for that machine.
+        it is native. The fitted ``precision_`` says what was used; a
+        bfloat16 model loaded where bfloat16 is not native (and ``precision``
+        is not "bfloat16") computes in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.

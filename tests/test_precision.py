@@ -206,7 +206,19 @@ def test_bfloat16_model_loads_as_float32_where_bfloat16_is_emulated(
     assert joblib.load(tmp_path / "again.joblib").precision_ == "bfloat16"
 
 
-def test_float32_is_kept_when_asked_for(bf16_cnn, small, tmp_path, hardware):
+def test_a_float32_model_stays_float32_where_bfloat16_is_native(
+    small, tmp_path, hardware
+):
+    hardware(False)
+    mlp = FashionMLPClassifier(**FAST_MLP).fit(small[0][:200], small[1][:200])
+    expected = mlp.predict_proba(small[2])
+    hardware(True)
+    loaded = load_model(save_model(mlp, tmp_path / "m.fashion"))
+    assert loaded.precision_ == "float32"
+    np.testing.assert_array_equal(loaded.predict_proba(small[2]), expected)
+
+
+def test_bfloat16_is_kept_when_asked_for(bf16_cnn, small, tmp_path, hardware):
     hardware(False)
     forced = clone(bf16_cnn).set_params(precision="bfloat16")
     forced.fit(small[0][:100], small[1][:100])
