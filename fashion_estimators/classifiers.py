@@ -15,7 +15,29 @@ from ._base import FashionClassifier
 from ._networks import build_cnn, build_mlp, wrap_network
 from .augmentation import FashionAugmenter
 
+_SHARED_DOCS = {
+    "precision": """\
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Arithmetic of the network. "bfloat16" is mixed precision: weights,
+        the output layer and the loss stay float32, every other layer computes
+        in bfloat16, which CPUs with AMX or AVX512-BF16 and GPUs of compute
+        capability 8.0 or more compute several times faster, and others
+        emulate several times slower. "auto" chooses "bfloat16" exactly where
+        it is native. The fitted ``precision_`` says what was used; a
+        bfloat16 model loaded where bfloat16 is not native (and ``precision``
+        is not "bfloat16") computes in float32.""",
+}
+"""Parameter descriptions both classifiers share, written once."""
 
+
+def _shared_docs(cls):
+    """Fill the ``%(name)s`` places of ``cls``'s docstring from _SHARED_DOCS."""
+    if cls.__doc__:  # python -OO strips docstrings
+        cls.__doc__ = cls.__doc__ % _SHARED_DOCS
+    return cls
+
+
+@_shared_docs
 class FashionCNNClassifier(FashionClassifier):
     """Convolutional network classifier for Fashion-MNIST images.
 
@@ -77,15 +99,7 @@ default="flip+erase"
         left-right mirror, which costs twice the computation per prediction.
         "auto" does so when ``augment`` flips the training images (the
         default CNN: 0.15-0.25 points of held-out accuracy), not otherwise.
-    precision : {"auto", "float32", "bfloat16"}, default="auto"
-        Arithmetic of the network. "bfloat16" is mixed precision: weights,
-        the output layer and the loss stay float32, every other layer computes
-        in bfloat16, which CPUs with AMX or AVX512-BF16 and GPUs of compute
-        capability 8.0 or more compute several times faster, and others
-        emulate several times slower. "auto" chooses "bfloat16" exactly where
-        it is native. The fitted ``precision_`` says what was used; a
-        bfloat16 model loaded where bfloat16 is not native (and ``precision``
-        is not "bfloat16") computes in float32.
+%(precision)s
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -178,6 +192,7 @@ default="flip+erase"
         )
 
 
+@_shared_docs
 class FashionMLPClassifier(FashionClassifier):
     """Multi-layer perceptron classifier for Fashion-MNIST images.
 
@@ -216,15 +231,7 @@ class FashionMLPClassifier(FashionClassifier):
         Average the predictions for each image and its mirror, as in
         :class:`FashionCNNClassifier`; "auto" does so only when ``augment``
         flips the training images.
-    precision : {"auto", "float32", "bfloat16"}, default="auto"
-        Arithmetic of the network. "bfloat16" is mixed precision: weights,
-        the output layer and the loss stay float32, every other layer computes
-        in bfloat16, which CPUs with AMX or AVX512-BF16 and GPUs of compute
-        capability 8.0 or more compute several times faster, and others
-        emulate several times slower. "auto" chooses "bfloat16" exactly where
-        it is native. The fitted ``precision_`` says what was used; a
-        bfloat16 model loaded where bfloat16 is not native (and ``precision``
-        is not "bfloat16") computes in float32.
+%(precision)s
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
