@@ -27,6 +27,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+FULL_TRAINING_SET = 60_000
+"""Images of the full training set, which sets the default batch size."""
+
 
 def _trained_network(model: keras.Model) -> keras.Model:
     """The network a training batch passes through: the one inside test-time
@@ -145,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="write the figures to this JSON file")
     args = parser.parse_args(argv)
     params = json.loads(args.params)
-    batch_size = args.batch_size or FashionCNNClassifier(**params).batch_size
+    batch_size = args.batch_size or FashionCNNClassifier(**params).batch_size_for(
+        FULL_TRAINING_SET
+    )
     runs = [
         breakdown(params, precision, batch_size, args.repeats)
         for precision in args.precisions

@@ -129,7 +129,7 @@ def fit_seconds(spec: dict, X, y, X_test, y_test) -> dict:
             _images(X),
             y,
             epochs=clf.epochs,
-            batch_size=clf.batch_size,
+            batch_size=clf.batch_size_for(len(X)),
             callbacks=[cosine(clf.learning_rate, clf.epochs)],
             verbose=0,
         )

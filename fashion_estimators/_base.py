@@ -52,6 +52,10 @@ from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter
 
 _PREDICT_CHUNK = 2048
+# batch_size="auto": about this many steps per epoch, within these bounds, so
+# that a short fit on a small subset still takes enough gradient steps.
+_AUTO_STEPS_PER_EPOCH = 100
+_AUTO_MIN_BATCH = 32
 _FLIP = dict(shift=0.0, rotation=0.0, zoom=0.0, horizontal_flip=True)
 AUGMENTATIONS = {
     "flip": FashionAugmenter(**_FLIP),
@@ -99,6 +103,9 @@ class FashionClassifier(KerasClassifier):
     those in ``_parameter_constraints`` below) and ``_build_network``.
     """
 
+    _max_auto_batch = 256
+    """The largest batch that ``batch_size="auto"`` picks."""
+
     # scikeras settings that are fixed by design. They are class attributes, not
     # parameters, so get_params, clone and grids never see them.
     loss = "sparse_categorical_crossentropy"
@@ -111,7 +118,7 @@ class FashionClassifier(KerasClassifier):
         "lr_schedule": P.one_of("cosine", "constant"),
         "optimizer": P.one_of(*OPTIMIZERS),
         "epochs": P.integer(1),
-        "batch_size": P.integer(1),
+        "batch_size": P.either(P.one_of("auto"), P.integer(1)),
         "validation_fraction": P.real(0, 1, closed="left"),
         "n_iter_no_change": P.integer(1),
         "augment": P.Constraint(
@@ -258,6 +265,28 @@ class FashionClassifier(KerasClassifier):
             flips = augmenter is not None and augmenter.horizontal_flip
         return with_test_time_flips(model) if flips else model
 
+    def batch_size_for(self, n_samples: int) -> int:
+        """The batch size that ``fit`` uses on ``n_samples`` training images.
+
+        ``batch_size`` itself when it is a number. "auto" takes about 100
+        gradient steps per epoch: ``n_samples // 100``, at least 32 and at
+        most the class's full-data batch, so that a few epochs on a small
+        subset still train.
+
+        Parameters
+        ----------
+        n_samples : int
+            Training images after any validation split.
+
+        Returns
+        -------
+        int
+        """
+        if self.batch_size != "auto":
+            return self.batch_size
+        steps = n_samples // _AUTO_STEPS_PER_EPOCH
+        return int(min(self._max_auto_batch, max(_AUTO_MIN_BATCH, steps)))
+
     def _build_keras_model(self) -> keras.Model:
         model = self.make_network(self.n_classes_, self._seed)
         self.precision_ = model_precision(model)
@@ -337,6 +366,7 @@ class FashionClassifier(KerasClassifier):
                 )
             )
         self._fit_callbacks.extend(kwargs.pop("callbacks", None) or [])
+        kwargs.setdefault("batch_size", self.batch_size_for(len(X)))
         try:
             super()._fit_keras_model(
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs

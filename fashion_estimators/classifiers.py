@@ -17,7 +17,7 @@ from .augmentation import FashionAugmenter
 
 _SHARED_DOCS = {
     "precision": """\
-    precision : {"auto", "float32", "bfloat16"}, default="auto"
+precision : {"auto", "float32", "bfloat16"}, default="auto"
         Arithmetic of the network. "bfloat16" is mixed precision: weights,
         the output layer and the loss stay float32, every other layer computes
         in bfloat16, which CPUs with AMX or AVX512-BF16 and GPUs of compute
@@ -77,8 +77,11 @@ class FashionCNNClassifier(FashionClassifier):
         Keras optimizer.
     epochs : int, default=36
         Most passes over the training data.
-    batch_size : int, default=256
-        Images per gradient step.
+    batch_size : int or "auto", default="auto"
+        Images per gradient step. "auto" takes about 100 steps per epoch:
+        ``n_samples // 100`` images, from 32 up to 256, so that the full
+        training set trains at 256 and a few epochs on a small subset still
+        take enough steps; see ``batch_size_for``.
     validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to stop early and
         restore the best weights. 0, like scikit-learn's MLPClassifier, trains
@@ -99,7 +102,7 @@ default="flip+erase"
         left-right mirror, which costs twice the computation per prediction.
         "auto" does so when ``augment`` flips the training images (the
         default CNN: 0.15-0.25 points of held-out accuracy), not otherwise.
-%(precision)s
+    %(precision)s
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -152,7 +155,7 @@ default="flip+erase"
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
         epochs: int = 36,
-        batch_size: int = 256,
+        batch_size: int | str = "auto",
         validation_fraction: float = 0.0,
         n_iter_no_change: int = 4,
         augment: FashionAugmenter | str | None = "flip+erase",
@@ -215,8 +218,9 @@ class FashionMLPClassifier(FashionClassifier):
         Keras optimizer.
     epochs : int, default=36
         Most passes over the training data.
-    batch_size : int, default=512
-        Images per gradient step.
+    batch_size : int or "auto", default="auto"
+        Images per gradient step. "auto" takes about 100 steps per epoch, as
+        in :class:`FashionCNNClassifier`, from 32 up to 512.
     validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to stop early and
         restore the best weights. 0, like scikit-learn's MLPClassifier, trains
@@ -231,7 +235,7 @@ class FashionMLPClassifier(FashionClassifier):
         Average the predictions for each image and its mirror, as in
         :class:`FashionCNNClassifier`; "auto" does so only when ``augment``
         flips the training images.
-%(precision)s
+    %(precision)s
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -266,6 +270,7 @@ class FashionMLPClassifier(FashionClassifier):
         **FashionClassifier._parameter_constraints,
         "hidden_units": P.int_sequence(),
     }
+    _max_auto_batch = 512
 
     def __init__(
         self,
@@ -276,7 +281,7 @@ class FashionMLPClassifier(FashionClassifier):
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
         epochs: int = 36,
-        batch_size: int = 512,
+        batch_size: int | str = "auto",
         validation_fraction: float = 0.0,
         n_iter_no_change: int = 6,
         augment: FashionAugmenter | str | None = None,

@@ -1,6 +1,7 @@
 """FashionCNNClassifier and FashionMLPClassifier as scikit-learn classifiers."""
 
 import inspect
+import math
 
 import numpy as np
 import pandas as pd
@@ -353,3 +354,38 @@ def test_batch_norm_switches_the_normalisation(batch_norm):
     kinds = [type(layer).__name__ for layer in network.layers]
     assert kinds.count("BatchNormalization") == (2 if batch_norm else 0)
     assert network.get_layer("conv1").use_bias is not batch_norm
+
+
+@pytest.mark.parametrize(
+    "estimator, n_samples, batch",
+    [
+        (FashionCNNClassifier(), 60_000, 256),
+        (FashionCNNClassifier(), 4_000, 40),
+        (FashionCNNClassifier(), 500, 32),
+        (FashionCNNClassifier(batch_size=100), 4_000, 100),
+        (FashionMLPClassifier(batch_size="auto"), 4_000, 40),
+        (FashionMLPClassifier(batch_size="auto"), 600_000, 512),
+    ],
+)
+def test_auto_batch_size_takes_about_100_steps_an_epoch(estimator, n_samples, batch):
+    assert estimator.batch_size_for(n_samples) == batch
+
+
+def test_fit_trains_at_the_batch_size_it_reports(small):
+    import keras
+
+    def steps_of(**fit_kwargs):
+        steps = []
+        count = keras.callbacks.LambdaCallback(
+            on_train_batch_end=lambda batch, logs: steps.append(batch)
+        )
+        clf = FashionMLPClassifier(
+            **{**FAST_MLP, "epochs": 1, "batch_size": "auto"},
+        ).set_params(validation_fraction=0.2)
+        clf.fit(small[0], small[1], callbacks=[count], **fit_kwargs)
+        return len(steps), clf
+
+    steps, clf = steps_of()
+    n_train = 480  # 600 images less the validation fifth
+    assert steps == math.ceil(n_train / clf.batch_size_for(n_train)) == 15
+    assert steps_of(batch_size=100)[0] == 5  # fit's own keyword wins

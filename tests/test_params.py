@@ -22,6 +22,7 @@ y = np.array([0, 1, 0, 1])
         (FashionMLPClassifier(learning_rate=0), "'learning_rate' .* > 0"),
         (FashionMLPClassifier(optimizer="adagradx"), "'optimizer' .* 'adam'"),
         (FashionMLPClassifier(batch_size=0), "'batch_size'"),
+        (FashionCNNClassifier(batch_size="big"), "'batch_size' .* 'auto' or an int"),
         (FashionMLPClassifier(validation_fraction=1), "'validation_fraction'"),
         (FashionCNNClassifier(filters=()), "'filters' .* non-empty tuple"),
         (FashionCNNClassifier(filters=(8, -2)), "'filters'"),

@@ -17,7 +17,9 @@ def test_default_cnn_reaches_085_in_ten_epochs(subset, test_set):
     clf = FashionCNNClassifier(epochs=10, random_state=0).fit(*subset)
     accuracy = clf.score(*test_set)
     print(f"CNN defaults, 10 epochs on 10k: test accuracy {accuracy:.4f}")
-    assert accuracy >= 0.85  # 0.8659 on 2 CPUs, 2026-11-23, before test-time flips
+    # The bar leaves about three points below what seed 0 scores, for the
+    # spread of numerics across machines.
+    assert accuracy >= 0.85
     assert len(clf.history_["loss"]) == 10
 
 
@@ -26,4 +28,15 @@ def test_default_mlp_reaches_082(subset, test_set):
     accuracy = clf.score(*test_set)
     epochs = len(clf.history_["loss"])
     print(f"MLP defaults on 10k: test accuracy {accuracy:.4f} after {epochs} epochs")
-    assert accuracy >= 0.82  # 0.8718 after 36 epochs, 2026-11-23
+    assert accuracy >= 0.85  # about two points of margin, as above
+
+
+def test_two_epochs_on_4000_images_train_at_the_auto_batch(train_set, test_set):
+    # A first try on a small subset: with a fixed batch of 256 this is 32
+    # gradient steps and scores below 0.5; "auto" takes 100 steps an epoch.
+    X, y = stratified_sample(*train_set, 4_000, seed=0)
+    clf = FashionCNNClassifier(epochs=2, random_state=0).fit(X, y)
+    accuracy = clf.score(*test_set)
+    print(f"CNN defaults, 2 epochs on 4k: test accuracy {accuracy:.4f}")
+    assert clf.batch_size_for(len(X)) == 40
+    assert accuracy >= 0.74  # about four points under seed 0, as above
