@@ -140,7 +140,9 @@ class FashionClassifier(KerasClassifier):
     set_params = BaseEstimator.set_params
     __repr__ = BaseEstimator.__repr__
 
-    def _build_network(self, n_classes: int, augmentation: list) -> keras.Model:
+    def _build_network(
+        self, n_classes: int, augmentation: list, seed: int | None
+    ) -> keras.Model:
         raise NotImplementedError
 
     def __sklearn_tags__(self):
@@ -243,7 +245,7 @@ class FashionClassifier(KerasClassifier):
         n_classes : int, default=10
             Width of the softmax output.
         seed : int, optional
-            Seed of the augmentation layers.
+            Seeds the initial weights, dropout and augmentation layers.
 
         Returns
         -------
@@ -257,7 +259,7 @@ class FashionClassifier(KerasClassifier):
         )
         augmentation = [] if augmenter is None else augmenter.keras_layers(seed)
         model = with_precision(
-            self._build_network(n_classes, augmentation),
+            self._build_network(n_classes, augmentation, seed),
             resolve_precision(self.precision),
         )
         flips = self.test_time_flip

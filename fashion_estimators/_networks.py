@@ -4,11 +4,18 @@ Every network takes raw pixels, ``(batch, 28, 28, 1)`` float32 in [0, 255],
 applies the optional augmentation layers (active only in training), rescales
 to [0, 1] itself, and ends in a softmax over the classes, so an estimator can
 hand it the same X that a scikit-learn baseline receives.
+
+Given a seed, every random layer gets its own seed drawn from a generator of
+the network's own. Unseeded Keras layers draw theirs from Python's global
+generator when they are built, which other threads of the process share: a
+Dask worker's event loop draws from it while a fit builds its network, so the
+same random_state would give another network now and then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Sequence
 
 import keras
 from keras import layers, ops
@@ -82,6 +89,15 @@ def with_test_time_flips(network: keras.Model) -> keras.Model:
     return keras.Model(inputs, outputs, name=network.name)
 
 
+def _layer_seeds(seed: int | None) -> Callable[[], int | None]:
+    """A source of distinct layer seeds derived from ``seed``; None (Keras'
+    own choice) for every layer when ``seed`` is None."""
+    if seed is None:
+        return lambda: None
+    draw = random.Random(seed).randrange
+    return lambda: draw(1, 2**31 - 1)
+
+
 def _pixels_in(augmentation: Sequence[layers.Layer]):
     inputs = keras.Input(shape=CHANNEL_SHAPE, name="pixels")
     x = inputs
@@ -90,8 +106,20 @@ def _pixels_in(augmentation: Sequence[layers.Layer]):
     return inputs, layers.Rescaling(1.0 / PIXEL_MAX, name="rescale")(x)
 
 
-def _classes_out(x, n_classes: int):
-    return layers.Dense(n_classes, activation="softmax", name="proba")(x)
+def _classes_out(x, n_classes: int, seed: int | None):
+    return layers.Dense(
+        n_classes,
+        activation="softmax",
+        kernel_initializer=keras.initializers.GlorotUniform(seed),
+        name="proba",
+    )(x)
+
+
+def _dense(x, units: int, seed: int | None, name: str):
+    initializer = keras.initializers.GlorotUniform(seed)
+    return layers.Dense(
+        units, activation="relu", kernel_initializer=initializer, name=name
+    )(x)
 
 
 def wrap_network(
@@ -124,6 +152,7 @@ def build_cnn(
     dropout: float = 0.3,
     batch_norm: bool = False,
     augmentation: Sequence[layers.Layer] = (),
+    seed: int | None = None,
 ) -> keras.Model:
     """A VGG-style CNN: one block per entry of ``filters``.
 
@@ -151,12 +180,18 @@ def build_cnn(
         Normalise each convolution's output over the batch.
     augmentation : sequence of keras layers
         Random layers applied to the raw pixels first (training only).
+    seed : int, optional
+        Seeds the initial weights and the dropout masks.
 
     Returns
     -------
     keras.Model
         Not compiled.
     """
+    next_seed = _layer_seeds(seed)
+    initializer = (
+        keras.initializers.GlorotUniform if batch_norm else keras.initializers.HeNormal
+    )
     inputs, x = _pixels_in(augmentation)
     for i, width in enumerate(filters, start=1):
         x = layers.Conv2D(
@@ -164,7 +199,7 @@ def build_cnn(
             3,
             padding="same",
             use_bias=not batch_norm,
-            kernel_initializer="glorot_uniform" if batch_norm else "he_normal",
+            kernel_initializer=initializer(next_seed()),
             name=f"conv{i}",
         )(x)
         if batch_norm:
@@ -172,10 +207,11 @@ def build_cnn(
         x = layers.ReLU(name=f"relu{i}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dropout(dropout, name="dropout_in")(x)
-    x = layers.Dense(dense_units, activation="relu", name="dense")(x)
-    x = layers.Dropout(dropout, name="dropout_out")(x)
-    return keras.Model(inputs, _classes_out(x, n_classes), name="fashion_cnn")
+    x = layers.Dropout(dropout, seed=next_seed(), name="dropout_in")(x)
+    x = _dense(x, dense_units, next_seed(), name="dense")
+    x = layers.Dropout(dropout, seed=next_seed(), name="dropout_out")(x)
+    outputs = _classes_out(x, n_classes, next_seed())
+    return keras.Model(inputs, outputs, name="fashion_cnn")
 
 
 def build_mlp(
@@ -184,6 +220,7 @@ def build_mlp(
     hidden_units: Sequence[int] = (1024, 512),
     dropout: float = 0.4,
     augmentation: Sequence[layers.Layer] = (),
+    seed: int | None = None,
 ) -> keras.Model:
     """A multi-layer perceptron on the flattened pixels.
 
@@ -200,15 +237,19 @@ def build_mlp(
         Dropout rate after each hidden layer.
     augmentation : sequence of keras layers
         Random layers applied to the raw pixels first (training only).
+    seed : int, optional
+        Seeds the initial weights and the dropout masks.
 
     Returns
     -------
     keras.Model
         Not compiled.
     """
+    next_seed = _layer_seeds(seed)
     inputs, x = _pixels_in(augmentation)
     x = layers.Flatten(name="flatten")(x)
     for i, width in enumerate(hidden_units, start=1):
-        x = layers.Dense(width, activation="relu", name=f"dense{i}")(x)
-        x = layers.Dropout(dropout, name=f"dropout{i}")(x)
-    return keras.Model(inputs, _classes_out(x, n_classes), name="fashion_mlp")
+        x = _dense(x, width, next_seed(), name=f"dense{i}")
+        x = layers.Dropout(dropout, seed=next_seed(), name=f"dropout{i}")(x)
+    outputs = _classes_out(x, n_classes, next_seed())
+    return keras.Model(inputs, outputs, name="fashion_mlp")

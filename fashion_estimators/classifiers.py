@@ -67,7 +67,9 @@ class FashionCNNClassifier(FashionClassifier):
         scaled to [0, 1] and ends in a softmax over ``n_classes``. The
         estimator still rescales, augments, compiles and trains it. When set,
         ``filters``, ``dense_units``, ``dropout`` and ``batch_norm`` are not
-        used.
+        used. Its layers' own seeds are its business: unseeded ones draw from
+        Python's global generator, so they repeat only where no other thread
+        draws from it meanwhile (a Dask worker's does).
     learning_rate : float, default=2e-3
         Initial step size of the optimizer.
     lr_schedule : {"cosine", "constant"}, default="cosine"
@@ -182,7 +184,9 @@ default="flip+erase"
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_network(self, n_classes: int, augmentation: list) -> keras.Model:
+    def _build_network(
+        self, n_classes: int, augmentation: list, seed: int | None
+    ) -> keras.Model:
         if self.network is not None:
             return wrap_network(self.network(n_classes), augmentation=augmentation)
         return build_cnn(
@@ -192,6 +196,7 @@ default="flip+erase"
             dropout=self.dropout,
             batch_norm=self.batch_norm,
             augmentation=augmentation,
+            seed=seed,
         )
 
 
@@ -305,10 +310,13 @@ class FashionMLPClassifier(FashionClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build_network(self, n_classes: int, augmentation: list) -> keras.Model:
+    def _build_network(
+        self, n_classes: int, augmentation: list, seed: int | None
+    ) -> keras.Model:
         return build_mlp(
             n_classes,
             hidden_units=self.hidden_units,
             dropout=self.dropout,
             augmentation=augmentation,
+            seed=seed,
         )

@@ -389,3 +389,42 @@ def test_fit_trains_at_the_batch_size_it_reports(small):
     n_train = 480  # 600 images less the validation fifth
     assert steps == math.ceil(n_train / clf.batch_size_for(n_train)) == 15
     assert steps_of(batch_size=100)[0] == 5  # fit's own keyword wins
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
+def test_seeded_networks_never_draw_from_pythons_global_generator(estimator):
+    # Other threads share that generator (a Dask worker's event loop draws
+    # from it), so a draw there would make seeded fits differ now and then.
+    import random
+
+    before = random.getstate()
+    first = estimator.make_network(seed=3)
+    assert random.getstate() == before
+    again = estimator.make_network(seed=3)
+    for a, b in zip(first.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_another_thread_drawing_random_numbers_does_not_change_a_fit(small):
+    import random
+    import threading
+
+    def weights():
+        return clone(ESTIMATORS[0]).fit(small[0], small[1]).model_.get_weights()
+
+    quiet = weights()
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    try:
+        busy = weights()
+    finally:
+        stop.set()
+        thread.join()
+    for a, b in zip(quiet, busy, strict=True):
+        np.testing.assert_array_equal(a, b)
