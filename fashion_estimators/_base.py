@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 
 import keras
 import numpy as np
@@ -179,10 +180,14 @@ class FashionClassifier(KerasClassifier):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
+        start = time.perf_counter()
         with _all_or_nothing(self):
             self._seed = as_seed(self.random_state)
             with seeded(self._seed):
-                return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+                super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        # read by the command line's search progress lines
+        self._fit_seconds = time.perf_counter() - start
+        return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train one more epoch on ``(X, y)``, keeping the current weights.

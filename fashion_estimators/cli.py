@@ -1,4 +1,5 @@
-"""The ``fashion-estimators`` command: train, evaluate, predict, benchmark.
+"""The ``fashion-estimators`` command: train, evaluate, predict, search,
+worker, benchmark.
 
 Run ``fashion-estimators --help`` (or ``python -m fashion_estimators``).
 Errors end in one line on stderr and exit status 1; TensorFlow's start-up
@@ -8,6 +9,7 @@ messages are silenced.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import json
 import logging
@@ -17,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 PROG = "fashion-estimators"
+PROGRESS_LOGGER = "fashion_estimators.search_progress"
+"""Workers log one line per finished fit here; the search forwards it."""
 
 
 def _import_tensorflow_quietly() -> None:
@@ -148,6 +152,127 @@ def _predict(args) -> None:
         print(f"{result['image']}: {ranked}")
 
 
+def _grid(pairs: list[str]) -> dict[str, list]:
+    """``["dropout=0.2,0.3", "filters=(16,32)"]`` as a parameter grid; each
+    value is a Python literal, or else a string."""
+    grid = {}
+    for pair in pairs:
+        name, sep, values = pair.partition("=")
+        if not sep or not name or not values:
+            raise ValueError(f"--param {pair!r}: expected NAME=VALUE[,VALUE...]")
+        try:
+            parsed = ast.literal_eval(f"[{values}]")
+        except (ValueError, SyntaxError):
+            parsed = values.split(",")
+        grid[name] = parsed
+    return grid
+
+
+class ProgressScorer:
+    """Accuracy, logged with the fit's parameters and time as it is computed,
+    on whichever worker ran the fit."""
+
+    def __init__(self, grid_names):
+        self.grid_names = list(grid_names)
+
+    def __call__(self, estimator, X, y) -> float:
+        score = estimator.score(X, y)
+        params = estimator.get_params()
+        shown = ", ".join(f"{name}={params[name]!r}" for name in self.grid_names)
+        seconds = getattr(estimator, "_fit_seconds", float("nan"))
+        logger = logging.getLogger(PROGRESS_LOGGER)
+        logger.setLevel(logging.INFO)  # worker processes start at WARNING
+        logger.info("fit %s: score %.4f, fit %.1f s", shown, score, seconds)
+        return score
+
+
+def _search(args) -> None:
+    import pandas as pd
+    from sklearn.model_selection import GridSearchCV
+
+    from . import FashionCNNClassifier, FashionMLPClassifier, save_model
+    from .datasets import fetch_fashion_mnist
+    from .parallel import dask_cluster, fit_on_dask
+
+    grid = _grid(args.param)
+    cls = FashionCNNClassifier if args.model == "cnn" else FashionMLPClassifier
+    X, y = fetch_fashion_mnist("train", data_home=args.data_home, return_X_y=True)
+    if args.n_train and args.n_train < len(X):
+        from sklearn.model_selection import train_test_split
+
+        X, _, y, _ = train_test_split(
+            X, y, train_size=args.n_train, stratify=y, random_state=args.seed
+        )
+    search = GridSearchCV(
+        cls(random_state=args.seed),
+        grid,
+        cv=args.cv,
+        scoring=ProgressScorer(grid),
+        refit=True,
+        error_score="raise",
+    )
+    n_fits = args.cv * len(_candidates(grid))
+    progress = logging.getLogger(PROGRESS_LOGGER)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    progress.addHandler(handler)
+    print(f"Searching {n_fits} fits of {cls.__name__} on {len(X)} images", flush=True)
+    try:
+        with dask_cluster(
+            args.scheduler, n_workers=args.workers, tf_threads=args.tf_threads
+        ) as client:
+            client.forward_logging(PROGRESS_LOGGER)
+            fit_on_dask(search, X, y, client=client)
+    finally:
+        progress.removeHandler(handler)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = pd.DataFrame(search.cv_results_)
+    results.to_csv(out / "cv_results.csv", index=False)
+    results.to_json(out / "cv_results.json", orient="records", indent=1)
+    shown = results.sort_values("rank_test_score")[
+        ["rank_test_score", "mean_test_score", "std_test_score", "mean_fit_time"]
+        + [f"param_{name}" for name in grid]
+    ]
+    print()
+    print(shown.to_string(index=False))
+    print(f"\nbest: {search.best_params_} (mean accuracy {search.best_score_:.4f})")
+    print(f"wrote {out / 'cv_results.csv'} and {out / 'cv_results.json'}")
+    saved = save_model(search.best_estimator_, out / "best")
+    print(f"saved the refitted best model to {saved}")
+
+
+def _candidates(grid: dict) -> list:
+    from sklearn.model_selection import ParameterGrid
+
+    return list(ParameterGrid(grid))
+
+
+def _worker(args) -> None:
+    from .parallel import tf_thread_environment, usable_cores
+
+    env = {**os.environ, **tf_thread_environment(args.tf_threads)}
+    nworkers = args.nworkers or max(1, usable_cores() // args.tf_threads)
+    command = [
+        sys.executable,
+        "-m",
+        "distributed.cli.dask_worker",
+        args.scheduler,
+        "--nthreads",
+        "1",
+        "--nworkers",
+        str(nworkers),
+        "--no-dashboard",
+    ]
+    if args.host:
+        command += ["--host", args.host]
+    print(f"starting {nworkers} worker(s): {' '.join(command[1:])}", flush=True)
+    # exec, so that signals reach the Dask nanny directly
+    os.execve(sys.executable, command, env)
+
+
 def _benchmark(args) -> int:
     from benchmarks.__main__ import main
 
@@ -202,6 +327,50 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.set_defaults(run=_predict)
 
+    search = commands.add_parser(
+        "search",
+        help="grid-search hyper-parameters on a Dask cluster (the [dask] extra)",
+    )
+    search.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
+    search.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="NAME=V1,V2",
+        help="a parameter and its values (Python literals); repeat for more",
+    )
+    search.add_argument("--cv", type=int, default=3, help="folds (default 3)")
+    search.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="tcp:// or tls:// address of a running scheduler "
+        "(default: an embedded cluster on this machine)",
+    )
+    search.add_argument(
+        "--workers", type=int, help="embedded workers (default: cores // tf-threads)"
+    )
+    search.add_argument(
+        "--tf-threads", type=int, default=1, help="TensorFlow threads per worker"
+    )
+    search.add_argument("--n-train", type=int, help="stratified training subset")
+    search.add_argument("--out", required=True, help="folder for the results")
+    search.add_argument("--seed", type=int, default=0)
+    search.add_argument("--data-home", **data_home)
+    search.set_defaults(run=_search)
+
+    worker = commands.add_parser(
+        "worker", help="start Dask workers for search on this machine"
+    )
+    worker.add_argument("scheduler", metavar="ADDRESS", help="the scheduler's address")
+    worker.add_argument(
+        "--nworkers", type=int, help="worker processes (default: cores // tf-threads)"
+    )
+    worker.add_argument(
+        "--tf-threads", type=int, default=1, help="TensorFlow threads per worker"
+    )
+    worker.add_argument("--host", help="address the workers listen on")
+    worker.set_defaults(run=_worker)
+
     benchmark = commands.add_parser(
         "benchmark",
         help="run the benchmarks (options of python -m benchmarks)",
@@ -226,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         args = argparse.Namespace(run=_benchmark, options=argv[1:])
     else:
         args = parser.parse_args(argv)
-    _import_tensorflow_quietly()
+    if args.run is not _worker:  # workers import TensorFlow themselves
+        _import_tensorflow_quietly()
     try:
         status = args.run(args)
     except KeyboardInterrupt:

@@ -1,0 +1,244 @@
+"""Searches on a Dask cluster: embedded and remote, all on 127.0.0.1."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+from conftest import stratified_sample
+from sklearn.model_selection import GridSearchCV
+
+distributed = pytest.importorskip("distributed")
+
+from fashion_estimators import FashionMLPClassifier  # noqa: E402
+from fashion_estimators.cli import main  # noqa: E402
+from fashion_estimators.parallel import (  # noqa: E402
+    dask_cluster,
+    fit_on_dask,
+    tf_thread_environment,
+)
+
+pytestmark = pytest.mark.slow
+
+TINY = dict(hidden_units=(32,), epochs=2, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data(train_set):
+    return stratified_sample(*train_set, 400, seed=1)
+
+
+def _search():
+    return GridSearchCV(
+        FashionMLPClassifier(**TINY), {"dropout": [0.0, 0.2]}, cv=3, refit=False
+    )
+
+
+def _scores(search) -> np.ndarray:
+    results = search.cv_results_
+    return np.array([results[f"split{i}_test_score"] for i in range(3)])
+
+
+@pytest.fixture(scope="module")
+def serial(data):
+    return _scores(_search().fit(*data))
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_cluster(n_workers=2) as client:
+        yield client
+
+
+# a lambda travels by value; a bound os.environ.get would carry our environment
+_tf_threads = lambda: os.environ.get("TF_NUM_INTRAOP_THREADS")  # noqa: E731
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_embedded_cluster_gives_the_serial_scores(client, data, serial):
+    assert set(client.nthreads().values()) == {1}
+    addresses = [client.scheduler.address, *client.nthreads()]
+    assert all(a.startswith("tcp://127.0.0.1:") for a in addresses)
+    threads = client.run(_tf_threads)
+    assert set(threads.values()) == {"1"}
+    search = _search()
+    fit_on_dask(search, *data, client=client)
+    np.testing.assert_array_equal(_scores(search), serial)
+    assert search.cv == 3  # the explicit splits were only lent to the search
+
+
+def test_a_killed_worker_is_survived(client, data, serial):
+    pids = client.run(os.getpid)
+    victim, pid = sorted(pids.items())[0]
+    killed = threading.Event()
+    done = threading.Event()
+
+    def kill_mid_fit():
+        while not done.is_set():
+            if client.processing(workers=[victim])[victim]:
+                time.sleep(0.3)  # into the fit
+                os.kill(pid, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_mid_fit)
+    killer.start()
+    search = _search()
+    try:
+        fit_on_dask(search, *data, client=client)
+    finally:
+        done.set()
+        killer.join()
+    assert killed.is_set(), "the search ended before a worker could be killed"
+    np.testing.assert_array_equal(_scores(search), serial)
+    client.wait_for_workers(2, timeout=60)  # the nanny started a new one
+    assert pid not in client.run(os.getpid).values() and not _alive(pid)
+
+
+def test_no_worker_process_outlives_the_block_even_on_ctrl_c():
+    with pytest.raises(KeyboardInterrupt):
+        with dask_cluster(n_workers=1) as client:
+            pids = list(client.run(os.getpid).values())
+            raise KeyboardInterrupt
+    deadline = time.monotonic() + 10
+    while any(map(_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_alive, pids))
+
+
+def test_a_multi_threaded_worker_is_refused():
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        with pytest.raises(ValueError, match="more than one thread.*2 threads"):
+            with dask_cluster(cluster.scheduler_address, timeout=30):
+                pass
+
+
+def test_a_bad_scheduler_address_fails_once_and_soon():
+    start = time.monotonic()
+    with pytest.raises(ConnectionError, match="No Dask scheduler answered"):
+        with dask_cluster("tcp://127.0.0.1:9", timeout=3):
+            pass
+    assert time.monotonic() - start < 20
+
+
+def test_tf_threads_must_be_positive():
+    assert tf_thread_environment(2)["TF_NUM_INTEROP_THREADS"] == "2"
+    with pytest.raises(ValueError, match="tf_threads"):
+        tf_thread_environment(0)
+
+
+def test_remote_scheduler_with_workers_from_the_command_line(data, serial, tmp_path):
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = None
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        import json
+
+        address = json.loads(scheduler_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        workers = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fashion_estimators",
+                "worker",
+                address,
+                "--nworkers",
+                "2",
+                "--host",
+                "127.0.0.1",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with dask_cluster(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+            threads = client.run(_tf_threads)
+            assert set(threads.values()) == {"1"}
+            search = _search()
+            fit_on_dask(search, *data, client=client)
+        np.testing.assert_array_equal(_scores(search), serial)
+    finally:
+        for process in (workers, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def test_search_command_end_to_end(tmp_path, capsys):
+    out = tmp_path / "search"
+    status = main(
+        [
+            "search",
+            "--model",
+            "mlp",
+            "--param",
+            "dropout=0.0,0.2",
+            "--param",
+            "hidden_units=(16,)",
+            "--param",
+            "epochs=2",
+            "--cv",
+            "2",
+            "--n-train",
+            "300",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert "Searching 4 fits of FashionMLPClassifier on 300 images" in printed
+    assert printed.count("  fit dropout=") == 4
+    assert "best: {" in printed
+    import pandas as pd
+
+    results = pd.read_csv(out / "cv_results.csv")
+    assert len(results) == 2 and set(results["rank_test_score"]) <= {1, 2}
+    assert (out / "cv_results.json").exists()
+    from fashion_estimators import load_model
+
+    best = load_model(out / "best")
+    assert best.get_params()["hidden_units"] == (16,)
