@@ -141,3 +141,48 @@ def test_a_target_not_reached_is_neither_pass_nor_fail():
 def test_the_runner_measures_in_a_fresh_process():
     run = speed.in_fresh_process("fit_seconds", side="plain", epochs=1, n_train=300)
     assert 0 < run["seconds"] < 300
+
+
+def test_parallel_benchmark_summarises_and_judges_its_runs():
+    from benchmarks import parallel
+
+    scores = [[0.8, 0.7], [0.81, 0.72], [0.79, 0.7]]
+    runs = {
+        "serial_1_thread": {"seconds": 180.0, "scores": scores},
+        "serial_default_threads": {
+            "seconds": 100.0,
+            "scores": [[0.8, 0.7], [0.81, 0.73], [0.79, 0.7]],
+        },
+        "loky_2": {"seconds": 95.0, "scores": scores},
+        "cluster": {
+            "seconds": 100.0,
+            "scores": scores,
+            "cpu_per_wall": {"a": 1.02, "b": 1.2},
+        },
+        "cluster_again": {"seconds": 99.0, "scores": scores},
+        "cluster_kill": {"scores": scores, "killed": [123], "workers_after": 2},
+        "memory": {
+            "growth_mib_per_fit": {"a": 3.0, "b": 14.0},
+            "workers_over_limit": [],
+            "processes_left_10s_after": 0,
+        },
+    }
+    summary = parallel.summarise(runs)
+    assert summary["scaling_vs_serial_1_thread"] == pytest.approx(1.8)
+    assert summary["speedup_vs_loky_2"] == pytest.approx(0.95)
+    assert summary["identical_to_serial_1_thread"] is True
+    assert summary["two_cluster_runs_identical"] is True
+    assert summary["killed_worker_survived"] is True
+    assert summary["max_growth_mib_per_fit"] == 14.0
+    assert summary["max_cpu_per_wall"] == 1.2
+    assert summary["max_score_difference_vs_default_threads"] == pytest.approx(0.01)
+    verdicts = {
+        key: parallel._judge(summary[key], c, lim)
+        for _, key, c, lim in parallel.TARGETS
+    }
+    assert verdicts["scaling_vs_serial_1_thread"] == "met"
+    assert verdicts["max_growth_mib_per_fit"] == "MISSED"
+    assert verdicts["max_cpu_per_wall"] == "MISSED"
+    assert verdicts["speedup_vs_loky_2"] == "report"
+    runs["cluster_kill"]["scores"] = [[0.8, 0.7], [0.8, 0.72], [0.79, 0.7]]
+    assert parallel.summarise(runs)["killed_worker_survived"] is False

@@ -416,7 +416,7 @@ def test_another_thread_drawing_random_numbers_does_not_change_a_fit(small):
     stop = threading.Event()
 
     def draw():
-        while not stop.is_set():
+        while not stop.wait(0.0005):  # often, but leaving the fit the GIL
             random.random()
 
     thread = threading.Thread(target=draw)
