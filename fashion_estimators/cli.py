@@ -46,18 +46,26 @@ def _import_tensorflow_quietly() -> None:
 
 
 # ------------------------------------------------------------------ commands
+def _training_set(args):
+    """The training images, or a stratified ``--n-train`` subset of them."""
+    from sklearn.model_selection import train_test_split
+
+    from .datasets import fetch_fashion_mnist
+
+    X, y = fetch_fashion_mnist("train", data_home=args.data_home, return_X_y=True)
+    if args.n_train and args.n_train < len(X):
+        X, _, y, _ = train_test_split(
+            X, y, train_size=args.n_train, stratify=y, random_state=args.seed
+        )
+    return X, y
+
+
 def _train(args) -> None:
     from . import FashionCNNClassifier, FashionMLPClassifier, save_model
     from .augmentation import FashionAugmenter
     from .datasets import fetch_fashion_mnist
 
-    X, y = fetch_fashion_mnist("train", data_home=args.data_home, return_X_y=True)
-    if args.n_train and args.n_train < len(X):
-        from sklearn.model_selection import train_test_split
-
-        X, _, y, _ = train_test_split(
-            X, y, train_size=args.n_train, stratify=y, random_state=args.seed
-        )
+    X, y = _training_set(args)
     cls = FashionCNNClassifier if args.model == "cnn" else FashionMLPClassifier
     params = {"random_state": args.seed, "verbose": 1 if sys.stdout.isatty() else 2}
     if args.epochs is not None:
@@ -191,18 +199,11 @@ def _search(args) -> None:
     from sklearn.model_selection import GridSearchCV
 
     from . import FashionCNNClassifier, FashionMLPClassifier, save_model
-    from .datasets import fetch_fashion_mnist
     from .parallel import dask_cluster, fit_on_dask
 
     grid = _grid(args.param)
     cls = FashionCNNClassifier if args.model == "cnn" else FashionMLPClassifier
-    X, y = fetch_fashion_mnist("train", data_home=args.data_home, return_X_y=True)
-    if args.n_train and args.n_train < len(X):
-        from sklearn.model_selection import train_test_split
-
-        X, _, y, _ = train_test_split(
-            X, y, train_size=args.n_train, stratify=y, random_state=args.seed
-        )
+    X, y = _training_set(args)
     search = GridSearchCV(
         cls(random_state=args.seed),
         grid,
