@@ -22,8 +22,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -39,7 +37,7 @@ from fashion_estimators import (  # noqa: E402
 )
 
 from .report import machine  # noqa: E402
-from .run import stratified_subset  # noqa: E402
+from .run import run_child, stratified_subset  # noqa: E402
 
 GRID = {"dropout": [0.2, 0.3, 0.4, 0.5]}
 N_TRAIN = 6_000
@@ -207,23 +205,7 @@ def in_fresh_process(mode: str, spec: dict, tf_threads: int | None = None) -> di
         from fashion_estimators.parallel import tf_thread_environment
 
         env.update(tf_thread_environment(tf_threads))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.parallel",
-            "--child",
-            mode,
-            json.dumps(spec),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"{mode} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_child("benchmarks.parallel", [mode, json.dumps(spec)], env)
     seconds = result.get("seconds")
     print(f"  {mode}: " + (f"{seconds:.1f} s" if seconds else "done"), flush=True)
     return result

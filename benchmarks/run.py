@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -111,3 +114,18 @@ def benchmark(
         for metric, value in scores.items():
             result.runs[metric].append(value)
     return result
+
+
+def run_child(module: str, args: list[str], env: dict | None = None) -> dict:
+    """Run ``python -m module --child *args`` in a new process and return the
+    JSON object it prints last; raise with its stderr if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--child", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,7 +39,7 @@ from fashion_estimators import fetch_fashion_mnist  # noqa: E402
 
 from .measurements import MEASUREMENTS  # noqa: E402
 from .report import machine  # noqa: E402
-from .run import stratified_subset  # noqa: E402
+from .run import run_child, stratified_subset  # noqa: E402
 from .targets import ACCURATE_TARGETS, TARGETS, judge  # noqa: E402
 
 FORMER_DEFAULT_CNN = dict(
@@ -72,15 +71,7 @@ def _child(name: str, spec: dict) -> dict:
 def in_fresh_process(name: str, **spec) -> dict:
     """Run ``MEASUREMENTS[name](spec, ...)`` in a new Python process and
     return what it measured."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.speed", "--child", name, json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"{name} {spec} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_child("benchmarks.speed", [name, json.dumps(spec)])
     print(f"  {name} {spec}: {_short(result)}", flush=True)
     return result
 
