@@ -41,8 +41,8 @@ def _shared_docs(cls):
 class FashionCNNClassifier(FashionClassifier):
     """Convolutional network classifier for Fashion-MNIST images.
 
-    A VGG-style CNN (Conv 3x3 -> BatchNorm -> ReLU -> MaxPool per block, then a
-    dense layer with dropout) trained on flipped and randomly erased images
+    A VGG-style CNN (Conv 3x3 -> ReLU -> MaxPool per block, then a dense layer
+    with dropout) trained on flipped and randomly erased images
     along a cosine learning-rate schedule; it predicts the mean of its outputs
     on each image and its mirror. Takes the same X as any
     scikit-learn classifier: raw pixels in [0, 255] as ``(n, 784)``,
@@ -57,10 +57,12 @@ class FashionCNNClassifier(FashionClassifier):
         Width of the dense layer after the convolutions.
     dropout : float, default=0.3
         Dropout rate around the dense layer, in [0, 1).
-    batch_norm : bool, default=True
+    batch_norm : bool, default=False
         Batch normalisation after each convolution. Without it the
-        convolutions start from He initialisation and a CPU trains the
-        network about twice as fast.
+        convolutions start from He initialisation. Keras 3 computes it
+        unfused, so on CPUs it costs more than the convolutions and hides
+        most of the gain of bfloat16; the default network trains 2-3 times
+        faster without it, for about 0.2 points of held-out accuracy.
     network : callable or None, default=None
         Replaces the built-in CNN: called as ``network(n_classes)``, it returns
         an uncompiled ``keras.Model`` that takes ``(batch, 28, 28, 1)`` images
@@ -151,7 +153,7 @@ default="flip+erase"
         filters: Sequence[int] = (32, 64, 128),
         dense_units: int = 256,
         dropout: float = 0.3,
-        batch_norm: bool = True,
+        batch_norm: bool = False,
         network: Callable[[int], keras.Model] | None = None,
         learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
