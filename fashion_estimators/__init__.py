@@ -26,6 +26,8 @@ _EXPORTS = {
     "ModelVersionWarning": "persistence",
     "load_model": "persistence",
     "save_model": "persistence",
+    "resume": "checkpoints",
+    "export": "export",
 }
 
 __all__ = [
@@ -35,16 +37,20 @@ __all__ = [
     "FashionMLPClassifier",
     "ModelFileError",
     "ModelVersionWarning",
+    "export",
     "fetch_fashion_mnist",
     "load_model",
+    "resume",
     "save_model",
 ]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .augmentation import FashionAugmenter
+    from .checkpoints import resume
     from .classifiers import FashionCNNClassifier, FashionMLPClassifier
     from .datasets import CLASS_NAMES, fetch_fashion_mnist
+    from .export import export
     from .persistence import ModelFileError, ModelVersionWarning, load_model, save_model
 
 

@@ -27,8 +27,12 @@ is the public way to get the network that ``fit`` trains.
 from __future__ import annotations
 
 import contextlib
+import copy
+import logging
 import math
+import os
 import time
+from collections import defaultdict
 
 import keras
 import numpy as np
@@ -37,10 +41,12 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import ClassifierTags, check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _params as P
+from ._files import check_folder
 from ._images import validate_pixels
 from ._networks import OPTIMIZERS, make_optimizer, with_test_time_flips
 from ._precision import (
@@ -51,6 +57,8 @@ from ._precision import (
 )
 from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter
+
+logger = logging.getLogger(__name__)
 
 _PREDICT_CHUNK = 2048
 # batch_size="auto": about this many steps per epoch, within these bounds, so
@@ -67,12 +75,35 @@ left-right at random; "flip+erase" also overwrites a random rectangle of half
 the images with noise (Random Erasing)."""
 
 
-def _cosine_decay(learning_rate: float, epochs: int) -> keras.callbacks.Callback:
+def _cosine_decay(
+    learning_rate: float, epochs: int, first_epoch: int = 0
+) -> keras.callbacks.Callback:
     """Lower the learning rate along half a cosine, epoch by epoch, from
-    ``learning_rate`` at the first epoch towards 0 after the last."""
+    ``learning_rate`` at ``first_epoch`` towards 0 after ``epochs`` epochs."""
     return keras.callbacks.LearningRateScheduler(
-        lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+        lambda epoch: (
+            learning_rate
+            * 0.5
+            * (1 + math.cos(math.pi * (epoch - first_epoch) / epochs))
+        )
     )
+
+
+def _refuse_epoch_arguments(method: str, kwargs: dict) -> None:
+    for name in ("epochs", "initial_epoch"):
+        if name in kwargs:
+            raise TypeError(
+                f"{method}() got {name}=; set the estimator's epochs parameter "
+                "instead (partial_fit trains one epoch; fit with warm_start=True "
+                "continues a fitted network)."
+            )
+
+
+def _check_weights(name: str, weights: np.ndarray) -> None:
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"{name} has NaN or infinite values; weights must be finite.")
+    if np.any(weights < 0):
+        raise ValueError(f"{name} has negative values; weights must be >= 0.")
 
 
 @contextlib.contextmanager
@@ -81,12 +112,15 @@ def _all_or_nothing(estimator):
     KeyboardInterrupt: a failed fit leaves it unfitted or as previously fitted.
 
     ``fit`` replaces fitted attributes rather than mutating them, so restoring
-    the attribute dict is enough; ``partial_fit`` trains the existing network
-    in place, so its weights are restored too.
+    the attribute dict is enough; ``partial_fit`` and a warm-started ``fit``
+    train the existing network in place, so its weights and its optimizer's
+    state are restored too.
     """
     state = dict(vars(estimator))
     model = state.get("model_")
     weights = None if model is None else model.get_weights()
+    optimizer = getattr(model, "optimizer", None)
+    slots = [] if optimizer is None else [v.numpy() for v in optimizer.variables]
     try:
         yield
     except BaseException:
@@ -94,6 +128,8 @@ def _all_or_nothing(estimator):
         vars(estimator).update(state)
         if weights is not None:
             model.set_weights(weights)
+            for variable, value in zip(optimizer.variables, slots, strict=False):
+                variable.assign(value)
         raise
 
 
@@ -107,11 +143,9 @@ class FashionClassifier(KerasClassifier):
     _max_auto_batch = 256
     """The largest batch that ``batch_size="auto"`` picks."""
 
-    # scikeras settings that are fixed by design. They are class attributes, not
-    # parameters, so get_params, clone and grids never see them.
+    # a scikeras setting that is fixed by design. It is a class attribute, not
+    # a parameter, so get_params, clone and grids never see it.
     loss = "sparse_categorical_crossentropy"
-    class_weight = None
-    warm_start = False
 
     _parameter_constraints = {
         "dropout": P.real(0, 1, closed="left"),
@@ -132,6 +166,27 @@ class FashionClassifier(KerasClassifier):
         ),
         "test_time_flip": P.one_of("auto", True, False),
         "precision": P.one_of(*PRECISIONS),
+        "warm_start": P.one_of(True, False),
+        "checkpoint": P.Constraint(
+            lambda v: v is None or isinstance(v, str | os.PathLike),
+            "None or a file path",
+        ),
+        "callbacks": P.Constraint(
+            lambda v: (
+                v is None
+                or isinstance(v, list | tuple)
+                and all(isinstance(c, keras.callbacks.Callback) for c in v)
+            ),
+            "None or a list of keras.callbacks.Callback",
+        ),
+        "class_weight": P.Constraint(
+            lambda v: (
+                v is None
+                or isinstance(v, dict)
+                or (isinstance(v, str) and v == "balanced")
+            ),
+            "None, 'balanced' or a dict of label -> weight",
+        ),
         "random_state": P.random_state(),
         "verbose": P.integer(0),
     }
@@ -156,7 +211,11 @@ class FashionClassifier(KerasClassifier):
 
     # ----------------------------------------------------------------- fitting
     def fit(self, X, y, sample_weight=None, **kwargs) -> FashionClassifier:
-        """Build a new network and train it on ``(X, y)``.
+        """Train on ``(X, y)`` for ``epochs`` epochs.
+
+        A new network, unless ``warm_start`` is True and the estimator is
+        fitted: then the current network and optimizer train ``epochs`` more
+        epochs, along a fresh learning-rate schedule of their own.
 
         Parameters
         ----------
@@ -166,7 +225,8 @@ class FashionClassifier(KerasClassifier):
         y : array-like of shape (n,)
             Class labels, numbers or strings.
         sample_weight : array-like of shape (n,), optional
-            Per-sample weights.
+            Per-sample weights, >= 0; multiplied by the weights of
+            ``class_weight``. Samples of weight 0 are left out.
         **kwargs
             Passed on to ``keras.Model.fit``.
 
@@ -180,34 +240,142 @@ class FashionClassifier(KerasClassifier):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
+        _refuse_epoch_arguments("fit", kwargs)
+        if self.warm_start and self.initialized_:
+            first = self.current_epoch
+            return self._train(X, y, sample_weight, first, first + self.epochs, kwargs)
+        return self._train(X, y, sample_weight, 0, self.epochs, kwargs)
+
+    def _train(
+        self, X, y, sample_weight, first, last, kwargs, schedule_from=None
+    ) -> FashionClassifier:
+        """Train epochs ``first`` to ``last`` (a new network when ``first`` is
+        0), along a cosine that starts at epoch ``schedule_from`` (``first``
+        unless resuming a checkpointed fit)."""
+        if self.checkpoint is not None:
+            check_folder(self.checkpoint)
         start = time.perf_counter()
         with _all_or_nothing(self):
-            self._seed = as_seed(self.random_state)
-            with seeded(self._seed):
-                super().fit(X, y, sample_weight=sample_weight, **kwargs)
+            seed = as_seed(self.random_state)
+            if first:
+                self._check_known_classes(y)
+                seed = None if seed is None else seed + first
+            else:
+                self.classes_ = None  # scikeras reads it as partial_fit's classes
+                self._seed = seed
+            weights = self._training_weights(y, sample_weight)
+            with seeded(seed):
+                self._fit(
+                    X,
+                    y,
+                    sample_weight=weights,
+                    warm_start=first > 0,
+                    epochs=last - first,  # scikeras counts the epochs to train
+                    initial_epoch=first,
+                    whole_fit=True,
+                    schedule_from=first if schedule_from is None else schedule_from,
+                    **kwargs,
+                )
+            self._progress = None  # no fit under way: a checkpoint would say so
         # read by the command line's search progress lines
         self._fit_seconds = time.perf_counter() - start
         return self
+
+    def _finish(self, X, y, sample_weight=None) -> FashionClassifier:
+        """Train the epochs that the checkpointed fit this estimator was
+        loaded from had left; nothing if it had finished."""
+        P.check_params(self)
+        if y is None:
+            raise ValueError("resume needs y, the labels the fit was given.")
+        progress = getattr(self, "_progress", None)
+        done = self.current_epoch
+        if progress is None or done >= progress[1]:
+            logger.info("the checkpointed fit had finished; nothing to resume")
+            return self
+        schedule_from, last = progress
+        logger.info("resuming at epoch %d of %d", done + 1, last)
+        return self._train(X, y, sample_weight, done, last, {}, schedule_from)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train one more epoch on ``(X, y)``, keeping the current weights.
 
         ``classes`` lists every label when the first batch lacks some; no
-        validation split is made.
+        validation split is made, and the learning rate is the optimizer's
+        current one.
 
         Returns
         -------
         self
         """
         P.check_params(self)
+        _refuse_epoch_arguments("partial_fit", kwargs)
         with _all_or_nothing(self):
             seed = as_seed(self.random_state)
             if not hasattr(self, "_seed"):
                 self._seed = seed
+            # scikeras reads classes_ as the labels to encode
+            self.classes_ = classes if classes is not None else self._classes()
+            weights = self._training_weights(y, sample_weight)
             with seeded(None if seed is None else seed + self.current_epoch):
-                return super().partial_fit(
-                    X, y, classes=classes, sample_weight=sample_weight, **kwargs
+                self._fit(
+                    X,
+                    y,
+                    sample_weight=weights,
+                    warm_start=True,
+                    epochs=1,
+                    initial_epoch=self.current_epoch,
+                    **kwargs,
                 )
+        return self
+
+    def _classes(self):
+        return getattr(self, "classes_", None)
+
+    def _check_known_classes(self, y) -> None:
+        labels = np.unique(column_or_1d(y))
+        unseen = np.setdiff1d(labels, self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y has labels the fitted classifier does not know: "
+                f"{unseen.tolist()[:5]}. warm_start=True continues training on "
+                f"its classes {self.classes_.tolist()}; set warm_start=False to "
+                "train a new network on these labels."
+            )
+
+    def _training_weights(self, y, sample_weight) -> np.ndarray | None:
+        """``sample_weight`` times the ``class_weight`` of each label of ``y``;
+        None when both are None. A new array: the caller's is never changed."""
+        if y is None:
+            return sample_weight
+        y = column_or_1d(y)
+        weights = None
+        if sample_weight is not None:
+            weights = np.array(sample_weight, dtype=np.float64)
+            if weights.ndim != 1 or len(weights) != len(y):
+                raise ValueError(
+                    f"sample_weight has shape {weights.shape}; expected one weight "
+                    f"per sample, shape ({len(y)},)."
+                )
+            _check_weights("sample_weight", weights)
+        if self.class_weight is None:
+            return weights
+        if isinstance(self.class_weight, dict):
+            _check_weights(
+                "class_weight", np.array(list(self.class_weight.values()), float)
+            )
+            known = np.unique(y) if self._classes() is None else self.classes_
+            unknown = [k for k in self.class_weight if k not in set(known.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels that are not classes of y: "
+                    f"{unknown[:5]}; the classes are {known.tolist()}."
+                )
+            per_sample = np.array(
+                [self.class_weight.get(label, 1.0) for label in y.tolist()], float
+            )
+        else:
+            per_sample = compute_sample_weight("balanced", y)
+        return per_sample if weights is None else weights * per_sample
 
     def _initialize(self, X, y=None):
         X, y = super()._initialize(X, y)
@@ -355,13 +523,33 @@ class FashionClassifier(KerasClassifier):
         return X[train], y[train], sample_weight, held_out
 
     def _fit_keras_model(
-        self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+        self,
+        X,
+        y,
+        sample_weight,
+        warm_start,
+        epochs,
+        initial_epoch,
+        whole_fit=False,
+        schedule_from=0,
+        **kwargs,
     ):
-        # scikeras drops callbacks passed to fit; ours keep them, after our own
+        # scikeras drops callbacks passed to fit; ours keep them, after our own.
+        # A fit (whole_fit), warm or not, gets the schedule and the validation
+        # split; partial_fit, one epoch at a time, gets neither.
         self._fit_callbacks = []
-        if not warm_start and self.lr_schedule == "cosine":  # fit, not partial_fit
-            self._fit_callbacks.append(_cosine_decay(self.learning_rate, epochs))
-        if self.validation_fraction > 0 and not warm_start:
+        last = initial_epoch + epochs  # scikeras' epochs: how many to train
+        if whole_fit and self.lr_schedule == "cosine":
+            self._fit_callbacks.append(
+                _cosine_decay(self.learning_rate, last - schedule_from, schedule_from)
+            )
+        if whole_fit and warm_start:
+            # scikeras appends to the history in place: give it new lists, and
+            # a default for a key the earlier fits did not log (val_loss)
+            self.history_ = defaultdict(
+                list, {key: list(values) for key, values in self.history_.items()}
+            )
+        if self.validation_fraction > 0 and whole_fit:
             X, y, sample_weight, kwargs["validation_data"] = self._split_validation(
                 X, y, sample_weight
             )
@@ -372,7 +560,20 @@ class FashionClassifier(KerasClassifier):
                     restore_best_weights=True,
                 )
             )
+        # a copy per fit, so that clones, CV folds and refits never share the
+        # state of one callback object (EarlyStopping's best epoch, say)
+        self._fit_callbacks.extend(copy.deepcopy(list(self.callbacks or [])))
         self._fit_callbacks.extend(kwargs.pop("callbacks", None) or [])
+        if self.checkpoint is not None:
+            # last, so that it saves what every other callback logged; imported
+            # here because checkpoints write through persistence, which
+            # imports this module
+            from .checkpoints import Checkpointer
+
+            prior = dict(self.history_) if initial_epoch else {}
+            self._fit_callbacks.append(
+                Checkpointer(self, self.checkpoint, prior, schedule_from, last)
+            )
         kwargs.setdefault("batch_size", self.batch_size_for(len(X)))
         try:
             super()._fit_keras_model(
@@ -384,11 +585,20 @@ class FashionClassifier(KerasClassifier):
 
     # ------------------------------------------------------------ persistence
     def _restore_fitted(
-        self, model, classes, n_features_in, feature_names_in, history, seed
+        self,
+        model,
+        classes,
+        n_features_in,
+        feature_names_in,
+        history,
+        seed,
+        progress=None,
     ):
         """Make this unfitted estimator the fitted one described by the
         arguments, with ``model`` (a compiled Keras model) as its network, as
         ``fit`` would have left it; used by :func:`~fashion_estimators.load_model`.
+        ``progress``, from a checkpoint, is the ``(schedule_from, last)``
+        epochs of the fit that was under way.
         """
         self.classes_ = None  # scikeras' target_encoder reads it
         self.target_encoder_ = self.target_encoder.fit(np.asarray(classes))
@@ -401,6 +611,7 @@ class FashionClassifier(KerasClassifier):
         self._adopt_network(model)
         self.history_ = {key: list(values) for key, values in history.items()}
         self._seed = seed
+        self._progress = progress
         self._random_state = None
         self._initialize_callbacks()
         return self

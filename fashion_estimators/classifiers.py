@@ -6,6 +6,7 @@ prediction, scikit-learn tags) lives in ``_base.FashionClassifier``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 import keras
@@ -26,6 +27,36 @@ precision : {"auto", "float32", "bfloat16"}, default="auto"
         it is native. The fitted ``precision_`` says what was used; a
         bfloat16 model loaded where bfloat16 is not native (and ``precision``
         is not "bfloat16") computes in float32.""",
+    "class_weight": """\
+class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn: a dict of
+        label -> weight (labels not in it weigh 1), or "balanced",
+        ``n_samples / (n_classes * np.bincount(y))``. Multiplied with
+        ``sample_weight`` where both are given.""",
+    "warm_start": """\
+warm_start : bool, default=False
+        When True, ``fit`` on a fitted estimator trains its network and
+        optimizer ``epochs`` more epochs instead of starting afresh, with a
+        fresh cosine schedule over those epochs (``lr_schedule="cosine"``),
+        and appends to ``history_``. It keeps ``classes_`` and refuses labels
+        it does not know. ``clone`` returns an unfitted estimator, so a grid
+        search over ``warm_start`` fits every candidate afresh: searching it
+        is meaningless. ``partial_fit`` always trains one epoch.""",
+    "checkpoint": """\
+checkpoint : str, path-like or None, default=None
+        A file that ``fit`` rewrites after every epoch, atomically, in
+        ``save_model``'s format: network, optimizer state, history, seed and
+        the epochs still to train. A fit stopped at any moment leaves the
+        checkpoint of its last finished epoch there; ``load_model`` reads it,
+        and ``resume(checkpoint, X, y)`` trains the epochs that were left.
+        Its folder must exist.""",
+    "callbacks": """\
+callbacks : list of keras.callbacks.Callback or None, default=None
+        Keras callbacks run by every ``fit`` and ``partial_fit``, after the
+        estimator's own (schedule, early stopping). Each fit runs deep copies
+        of them, so clones, cross-validation folds and refits never share
+        one; ``fit(X, y, callbacks=[...])`` runs the very objects given, for
+        that fit only. ``save_model`` does not store them.""",
 }
 """Parameter descriptions both classifiers share, written once."""
 
@@ -107,6 +138,10 @@ default="flip+erase"
         "auto" does so when ``augment`` flips the training images (the
         default CNN: 0.15-0.25 points of held-out accuracy), not otherwise.
     %(precision)s
+    %(class_weight)s
+    %(warm_start)s
+    %(checkpoint)s
+    %(callbacks)s
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -165,6 +200,10 @@ default="flip+erase"
         augment: FashionAugmenter | str | None = "flip+erase",
         test_time_flip: str | bool = "auto",
         precision: str = "auto",
+        class_weight: dict | str | None = None,
+        warm_start: bool = False,
+        checkpoint: str | os.PathLike | None = None,
+        callbacks: list[keras.callbacks.Callback] | None = None,
         random_state=None,
         verbose: int = 0,
     ):
@@ -183,6 +222,10 @@ default="flip+erase"
         self.augment = augment
         self.test_time_flip = test_time_flip
         self.precision = precision
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
 
@@ -243,6 +286,10 @@ class FashionMLPClassifier(FashionClassifier):
         :class:`FashionCNNClassifier`; "auto" does so only when ``augment``
         flips the training images.
     %(precision)s
+    %(class_weight)s
+    %(warm_start)s
+    %(checkpoint)s
+    %(callbacks)s
     random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
         split; a fixed value gives repeatable fits on CPU.
@@ -294,6 +341,10 @@ class FashionMLPClassifier(FashionClassifier):
         augment: FashionAugmenter | str | None = None,
         test_time_flip: str | bool = "auto",
         precision: str = "auto",
+        class_weight: dict | str | None = None,
+        warm_start: bool = False,
+        checkpoint: str | os.PathLike | None = None,
+        callbacks: list[keras.callbacks.Callback] | None = None,
         random_state=None,
         verbose: int = 0,
     ):
@@ -309,6 +360,10 @@ class FashionMLPClassifier(FashionClassifier):
         self.augment = augment
         self.test_time_flip = test_time_flip
         self.precision = precision
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
 

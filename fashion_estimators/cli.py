@@ -62,23 +62,14 @@ def _training_set(args):
 
 def _train(args) -> None:
     from . import FashionCNNClassifier, FashionMLPClassifier, save_model
-    from .augmentation import FashionAugmenter
     from .datasets import fetch_fashion_mnist
 
     X, y = _training_set(args)
-    cls = FashionCNNClassifier if args.model == "cnn" else FashionMLPClassifier
-    params = {"random_state": args.seed, "verbose": 1 if sys.stdout.isatty() else 2}
-    if args.epochs is not None:
-        params["epochs"] = args.epochs
-    if args.batch_size is not None:
-        params["batch_size"] = args.batch_size
-    if args.validation_fraction is not None:
-        params["validation_fraction"] = args.validation_fraction
-    if args.augment:
-        params["augment"] = FashionAugmenter()
-    clf = cls(**params)
-    print(f"Training {clf!r} on {len(X)} images", flush=True)
-    clf.fit(X, y)
+    if args.resume:
+        clf = _resumed(args, X, y)
+    else:
+        cls = FashionMLPClassifier if args.model == "mlp" else FashionCNNClassifier
+        clf = _fitted(args, cls, X, y)
     val = clf.history_.get("val_accuracy")
     if val:
         best = min(range(len(val)), key=clf.history_["val_loss"].__getitem__)
@@ -89,6 +80,48 @@ def _train(args) -> None:
     print(f"test accuracy: {clf.score(X_test, y_test):.4f} on {len(X_test)} images")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     print(f"saved to {save_model(clf, args.out)}")
+
+
+def _resumed(args, X, y):
+    from . import load_model, resume
+
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in ("epochs", "batch_size", "validation_fraction", "checkpoint")
+        if getattr(args, name) is not None
+    ] + (["--augment"] if args.augment else [])
+    if given:
+        raise ValueError(
+            f"--resume continues with the checkpoint's own settings; drop "
+            f"{', '.join(given)} (give --n-train and --seed as for the first run)."
+        )
+    saved = type(load_model(args.resume)).__name__
+    expected = {"cnn": "FashionCNNClassifier", "mlp": "FashionMLPClassifier"}
+    if args.model and expected[args.model] != saved:
+        raise ValueError(
+            f"{args.resume} is a checkpoint of a {saved}, not of --model {args.model}."
+        )
+    print(f"Resuming {args.resume} on {len(X)} images", flush=True)
+    return resume(args.resume, X, y)
+
+
+def _fitted(args, cls, X, y):
+    from .augmentation import FashionAugmenter
+
+    params = {"random_state": args.seed, "verbose": 1 if sys.stdout.isatty() else 2}
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    if args.batch_size is not None:
+        params["batch_size"] = args.batch_size
+    if args.validation_fraction is not None:
+        params["validation_fraction"] = args.validation_fraction
+    if args.augment:
+        params["augment"] = FashionAugmenter()
+    if args.checkpoint:
+        params["checkpoint"] = args.checkpoint
+    clf = cls(**params)
+    print(f"Training {clf!r} on {len(X)} images", flush=True)
+    return clf.fit(X, y)
 
 
 def _evaluate(args) -> None:
@@ -113,6 +146,19 @@ def _evaluate(args) -> None:
     for name, figure in figures.items():
         figure.savefig(out / name, dpi=110)
         print(f"wrote {out / name}")
+
+
+def _export(args) -> None:
+    from . import export, load_model
+
+    clf = load_model(args.model_file)
+    path = export(clf, args.out, format=args.format)
+    classes = ", ".join(map(str, clf.classes_))
+    print(f"exported {args.model_file} to {path} ({args.format})")
+    print(
+        "input: float32 pixels in [0, 255], shape (n, 28, 28, 1); "
+        f"output: probabilities of classes {classes}"
+    )
 
 
 def _predict(args) -> None:
@@ -293,7 +339,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     train = commands.add_parser("train", help="fit a model and save it")
-    train.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
+    train.add_argument(
+        "--model", choices=("cnn", "mlp"), help="default: cnn, or the checkpoint's"
+    )
     train.add_argument("--out", required=True, help="model file to write")
     train.add_argument("--epochs", type=int, help="default: the estimator's")
     train.add_argument("--batch-size", type=int, help="default: the estimator's")
@@ -305,6 +353,16 @@ def _parser() -> argparse.ArgumentParser:
         "accuracy (default: the estimator's, 0)",
     )
     train.add_argument("--augment", action="store_true", help="shift and flip")
+    train.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="rewrite this file after every epoch, to resume an interrupted fit",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="PATH",
+        help="finish the fit that wrote this checkpoint (same --n-train and --seed)",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--data-home", **data_home)
     train.set_defaults(run=_train)
@@ -317,6 +375,16 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--n-test", type=int, help="first N test images only")
     evaluate.add_argument("--data-home", **data_home)
     evaluate.set_defaults(run=_evaluate)
+
+    export = commands.add_parser(
+        "export", help="write a model's network for serving (ONNX, ...)"
+    )
+    export.add_argument("model_file", help="a file written by train or save_model")
+    export.add_argument(
+        "--format", choices=("onnx", "saved_model", "litert"), default="onnx"
+    )
+    export.add_argument("--out", required=True, help="file (or folder) to write")
+    export.set_defaults(run=_export)
 
     predict = commands.add_parser("predict", help="classify image files")
     predict.add_argument("model_file", help="a file written by train or save_model")

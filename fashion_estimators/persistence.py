@@ -18,7 +18,6 @@ scikit-learn, scikeras or NumPy still loads, with a :class:`ModelVersionWarning`
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import json
@@ -27,6 +26,7 @@ import os
 import tempfile
 import warnings
 import zipfile
+import zlib
 from importlib import metadata
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _params
 from ._base import FashionClassifier
+from ._files import check_folder
 from ._networks import MirrorAverage
 from .augmentation import FashionAugmenter
 from .classifiers import FashionCNNClassifier, FashionMLPClassifier
@@ -88,6 +89,12 @@ def _sha256(data: bytes) -> str:
 
 # ------------------------------------------------------------------ encoding
 def _encode_param(name: str, value, estimator: FashionClassifier):
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if name == "callbacks" and value:
+        # training-time hooks: they change nothing the saved model predicts
+        logger.warning("save_model does not store callbacks; saving callbacks=None")
+        return None
     if isinstance(value, FashionAugmenter):
         params = value.get_params()
         params["random_state"] = _encode_param(
@@ -96,6 +103,10 @@ def _encode_param(name: str, value, estimator: FashionClassifier):
         return {"FashionAugmenter": params}
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, dict):  # class_weight: JSON keys would become strings
+        items = [[_plain(k), _plain(v)] for k, v in value.items()]
+        if all(isinstance(k, int | float | str) for k, _ in items):
+            return {"dict": items}
     if name == "random_state" and isinstance(value, np.random.RandomState):
         seed = getattr(estimator, "_seed", None)
         logger.info("random_state is a RandomState; saving the seed it gave, %s", seed)
@@ -109,8 +120,18 @@ def _encode_param(name: str, value, estimator: FashionClassifier):
     )
 
 
+def _plain(value):
+    """A numpy scalar as the Python number it holds; anything else as is."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _decode_param(value):
     if isinstance(value, dict):
+        pairs = value.get("dict")
+        if list(value) == ["dict"] and isinstance(pairs, list):
+            if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+                raise ModelFileError(f"unknown parameter value {value!r}")
+            return {key: weight for key, weight in pairs}
         if list(value) != ["FashionAugmenter"] or not isinstance(
             value["FashionAugmenter"], dict
         ):
@@ -182,6 +203,21 @@ def save_model(estimator: FashionClassifier, path: str | os.PathLike) -> Path:
             f"{type(estimator).__name__}; use joblib.dump for other objects."
         )
     check_is_fitted(estimator, "model_")
+    path = Path(path)
+    _write(estimator, path, estimator.history_)
+    logger.info("saved %s to %s", type(estimator).__name__, path)
+    return path
+
+
+def _write(
+    estimator: FashionClassifier,
+    path: Path,
+    history: dict,
+    progress: dict | None = None,
+) -> None:
+    """Write ``estimator`` with ``history`` to ``path``, atomically; a
+    checkpoint also records ``progress``, the epochs of the fit under way."""
+    check_folder(path)
     feature_names = getattr(estimator, "feature_names_in_", None)
     description = {
         "estimator": type(estimator).__name__,
@@ -192,11 +228,9 @@ def save_model(estimator: FashionClassifier, path: str | os.PathLike) -> Path:
         "classes": _encode_labels(np.asarray(estimator.classes_)),
         "n_features_in": int(estimator.n_features_in_),
         "feature_names_in": None if feature_names is None else list(feature_names),
-        "history": {
-            key: [float(v) for v in values]
-            for key, values in estimator.history_.items()
-        },
+        "history": {key: [float(v) for v in values] for key, values in history.items()},
         "seed": getattr(estimator, "_seed", None),
+        "progress": progress,
     }
     members = {_ESTIMATOR: json.dumps(description, indent=1).encode()}
     with tempfile.TemporaryDirectory() as folder:
@@ -209,11 +243,6 @@ def save_model(estimator: FashionClassifier, path: str | os.PathLike) -> Path:
         "versions": _versions(),
         "sha256": {name: _sha256(data) for name, data in members.items()},
     }
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            errno.ENOENT, "no such folder to save the model in", str(path.parent)
-        )
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -223,8 +252,6 @@ def save_model(estimator: FashionClassifier, path: str | os.PathLike) -> Path:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    logger.info("saved %s to %s", type(estimator).__name__, path)
-    return path
 
 
 # ------------------------------------------------------------------ loading
@@ -251,7 +278,7 @@ def _read_members(path: Path) -> tuple[dict, dict[str, bytes]]:
             raise ModelFileError(f"{what}: it has no {_MANIFEST}.")
         try:
             manifest = json.loads(archive.read(_MANIFEST))
-        except ValueError as error:
+        except (ValueError, zipfile.BadZipFile, zlib.error) as error:
             raise ModelFileError(f"{what}: unreadable {_MANIFEST} ({error}).") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise ModelFileError(f"{what}: its manifest names no {FORMAT!r} format.")
@@ -266,7 +293,12 @@ def _read_members(path: Path) -> tuple[dict, dict[str, bytes]]:
                 raise ModelFileError(f"{path} is incomplete: {name} is missing.")
             if sizes[name] > _MAX_MEMBER_BYTES:
                 raise ModelFileError(f"{path}: {name} is implausibly large.")
-            members[name] = archive.read(name)
+            try:
+                members[name] = archive.read(name)
+            except (zipfile.BadZipFile, zlib.error) as error:  # a CRC or inflate error
+                raise ModelFileError(
+                    f"{path} was altered or corrupted: {name} is unreadable ({error})."
+                ) from None
             if _sha256(members[name]) != manifest.get("sha256", {}).get(name):
                 raise ModelFileError(
                     f"{path} was altered or corrupted: the checksum of {name} does "
@@ -378,6 +410,9 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
         n_features_in = int(description["n_features_in"])
         feature_names, history = description["feature_names_in"], description["history"]
         seed = description["seed"]
+        progress = description.get("progress")
+        if progress is not None:
+            progress = (int(progress["initial_epoch"]), int(progress["epochs"]))
     except ModelFileError as error:
         raise ModelFileError(f"{path}: {error}") from None
     except (ValueError, KeyError, TypeError) as error:
@@ -387,5 +422,5 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
         ) from None
     network = _load_network(path, members[_NETWORK])
     return estimator._restore_fitted(
-        network, classes, n_features_in, feature_names, history, seed
+        network, classes, n_features_in, feature_names, history, seed, progress
     )

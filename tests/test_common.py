@@ -56,6 +56,7 @@ _SYNTHETIC_CHECKS_CLASSIFIER = {
     "check_classifiers_classes": 2,
     "check_estimators_partial_fit_n_features": 2,
     "check_classifiers_train": 2,
+    "check_class_weight_classifiers": 2,
     "check_supervised_y_2d": 3,
     "check_all_zero_sample_weights_error": 20,
 }

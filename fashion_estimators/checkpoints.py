@@ -1,0 +1,99 @@
+"""Checkpoints of a fit under way, and resuming from one.
+
+With ``checkpoint=PATH``, ``fit`` writes the estimator to ``PATH`` after every
+epoch, in :func:`~fashion_estimators.save_model`'s format: the network with
+its optimizer state, the history so far, the seed, and which epochs the fit
+was to train. Each write replaces the file atomically, so a fit killed at any
+moment (Ctrl-C, SIGTERM, SIGKILL, a lost machine) leaves the checkpoint of its
+last finished epoch. :func:`resume` trains the epochs that were left.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+
+from . import persistence
+from ._base import FashionClassifier
+
+
+class Checkpointer(keras.callbacks.Callback):
+    """Write ``estimator`` to ``path`` at the end of every epoch.
+
+    Parameters
+    ----------
+    estimator : FashionCNNClassifier or FashionMLPClassifier
+        The estimator being fitted; its ``model_`` is the network in training.
+    path : str or path-like
+        The checkpoint file.
+    history : dict of list
+        The history before this fit (empty for a new network).
+    schedule_from, last : int
+        The epoch the fit's learning-rate schedule starts at, and the epoch
+        it ends after.
+    """
+
+    def __init__(
+        self,
+        estimator: FashionClassifier,
+        path: str | os.PathLike,
+        history: dict,
+        schedule_from: int,
+        last: int,
+    ):
+        super().__init__()
+        self.estimator = estimator
+        self.path = path
+        self.history = {key: list(values) for key, values in history.items()}
+        self.progress = {"initial_epoch": schedule_from, "epochs": last}
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self._write()
+
+    def on_train_end(self, logs=None):
+        # The fit finished: early stopping may have ended it before its last
+        # epoch and put the best weights back. Record that, so that resuming
+        # does not train on.
+        self.progress["epochs"] = len(self.history.get("loss", []))
+        self._write()
+
+    def _write(self) -> None:
+        persistence._write(self.estimator, Path(self.path), self.history, self.progress)
+
+
+def resume(path: str | os.PathLike, X, y, *, sample_weight=None) -> FashionClassifier:
+    """Finish the fit that wrote the checkpoint ``path``.
+
+    Loads the checkpoint (safely, as :func:`~fashion_estimators.load_model`
+    does) and trains the epochs the fit had left on ``(X, y)``, which should be
+    the data that fit was given, along the rest of its learning-rate schedule.
+    It goes on writing the same checkpoint. The result is not bit-identical to
+    an uninterrupted fit: the order of the batches and the random masks after
+    the resumed epoch are drawn afresh. A validation split is drawn again from
+    the same seed, but early stopping's patience starts over.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A checkpoint written by a fit with ``checkpoint=path``.
+    X, y : array-like
+        The training data, as given to ``fit``.
+    sample_weight : array-like of shape (n,), optional
+        As given to ``fit``.
+
+    Returns
+    -------
+    FashionCNNClassifier or FashionMLPClassifier
+        Fitted. A checkpoint of a finished fit is returned as loaded.
+
+    Examples
+    --------
+    >>> clf = FashionCNNClassifier(checkpoint="cnn.ckpt").fit(X, y)  # doctest: +SKIP
+    >>> # ...killed at epoch 20 of 36; later, or on another machine:
+    >>> clf = resume("cnn.ckpt", X, y)  # doctest: +SKIP
+    """
+    return persistence.load_model(path)._finish(X, y, sample_weight)

@@ -1,0 +1,195 @@
+"""Checkpoints after every epoch, and resuming an interrupted fit."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+from conftest import FAST_MLP, stratified_sample
+
+from fashion_estimators import (
+    FashionCNNClassifier,
+    FashionMLPClassifier,
+    ModelFileError,
+    load_model,
+    resume,
+)
+from fashion_estimators.cli import main
+
+FIVE_EPOCHS = {**FAST_MLP, "epochs": 5}
+
+
+class InterruptAt(keras.callbacks.Callback):
+    """Ctrl-C in the middle of epoch ``epoch`` (counted from 0)."""
+
+    def __init__(self, epoch, batch=3):
+        super().__init__()
+        self.at, self.batch, self.epoch = epoch, batch, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == self.at and batch == self.batch:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_fit_leaves_its_last_finished_epoch(tmp_path, small):
+    X, y = small[0], small[1]
+    path = tmp_path / "mlp.ckpt"
+    clf = FashionMLPClassifier(**FIVE_EPOCHS, checkpoint=path)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y, callbacks=[InterruptAt(epoch=2)])
+    assert not hasattr(clf, "model_")  # the estimator stays as it was
+    saved = load_model(path)
+    assert len(saved.history_["loss"]) == 2
+    assert saved.checkpoint == str(path)
+
+
+def test_resume_finishes_the_schedule_of_the_interrupted_fit(tmp_path, small):
+    X, y, X_test, y_test = small
+    path = tmp_path / "mlp.ckpt"
+    whole = FashionMLPClassifier(**FIVE_EPOCHS).fit(X, y)
+    with pytest.raises(KeyboardInterrupt):
+        FashionMLPClassifier(**FIVE_EPOCHS, checkpoint=path).fit(
+            X, y, callbacks=[InterruptAt(epoch=2)]
+        )
+    resumed = resume(path, X, y)
+    assert len(resumed.history_["loss"]) == 5
+    # the same cosine, picked up at epoch 3, not a new one
+    np.testing.assert_allclose(
+        resumed.history_["learning_rate"], whole.history_["learning_rate"], rtol=1e-6
+    )
+    # the two first epochs are the uninterrupted fit's, bit for bit
+    assert resumed.history_["loss"][:2] == whole.history_["loss"][:2]
+    assert abs(resumed.score(X_test, y_test) - whole.score(X_test, y_test)) <= 0.05
+    assert len(load_model(path).history_["loss"]) == 5  # it kept checkpointing
+
+
+def test_the_optimizer_state_is_in_the_checkpoint(tmp_path, small):
+    X, y = small[0], small[1]
+    path = tmp_path / "mlp.ckpt"
+    clf = FashionMLPClassifier(**FAST_MLP, checkpoint=path).fit(X, y)
+    loaded = load_model(path)
+    for saved, trained in zip(
+        loaded.model_.optimizer.variables, clf.model_.optimizer.variables, strict=True
+    ):
+        np.testing.assert_array_equal(saved.numpy(), trained.numpy())
+
+
+def test_resuming_a_finished_fit_changes_nothing(tmp_path, small):
+    X, y = small[0], small[1]
+    path = tmp_path / "mlp.ckpt"
+    clf = FashionMLPClassifier(**FAST_MLP, checkpoint=path).fit(X, y)
+    again = resume(path, X, y)
+    assert len(again.history_["loss"]) == FAST_MLP["epochs"]
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_warm_started_fit_checkpoints_its_whole_history(tmp_path, small):
+    X, y = small[0], small[1]
+    path = tmp_path / "mlp.ckpt"
+    clf = FashionMLPClassifier(**FAST_MLP, warm_start=True).fit(X, y)
+    clf.set_params(checkpoint=path).fit(X, y)
+    assert load_model(path).history_["loss"] == clf.history_["loss"]
+
+
+_FIT_IN_A_CHILD = """
+import sys
+import numpy as np
+from fashion_estimators import FashionMLPClassifier
+X, y = np.load(sys.argv[1]), np.load(sys.argv[2])
+FashionMLPClassifier(epochs=12, random_state=0, checkpoint=sys.argv[3]).fit(X, y)
+"""
+
+
+@pytest.mark.slow
+def test_a_fit_killed_with_sigkill_resumes_to_the_same_accuracy(
+    tmp_path, train_set, test_set
+):
+    X, y = stratified_sample(*train_set, 10_000, seed=0)
+    X_test, y_test = test_set
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    path = tmp_path / "mlp.ckpt"
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(_FIT_IN_A_CHILD)]
+        + [str(tmp_path / "X.npy"), str(tmp_path / "y.npy"), str(path)],
+        stderr=subprocess.DEVNULL,
+    )
+    # every checkpoint is a new file renamed over the old one: count inodes
+    written, deadline = set(), time.monotonic() + 240
+    while len(written) < 4 and child.poll() is None and time.monotonic() < deadline:
+        if path.exists():
+            written.add(path.stat().st_ino)
+        time.sleep(0.01)
+    time.sleep(0.2)  # somewhere in the next epoch, or in its checkpoint write
+    assert child.poll() is None, "the fit ended before it could be killed"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+    interrupted = load_model(path)  # intact, whatever the kill interrupted
+    done = len(interrupted.history_["loss"])
+    assert 4 <= done < 12
+    resumed = resume(path, X, y)
+    whole = FashionMLPClassifier(epochs=12, random_state=0).fit(X, y)
+    scores = resumed.score(X_test, y_test), whole.score(X_test, y_test)
+    print(f"killed after epoch {done}; resumed {scores[0]:.4f}, whole {scores[1]:.4f}")
+    assert len(resumed.history_["loss"]) == 12
+    assert abs(scores[0] - scores[1]) <= 0.005
+
+
+def test_a_checkpoint_in_a_missing_folder_fails_before_training(tmp_path, small):
+    clf = FashionMLPClassifier(**FAST_MLP, checkpoint=tmp_path / "no" / "m.ckpt")
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        clf.fit(small[0], small[1])
+    assert not hasattr(clf, "model_")
+
+
+def test_a_corrupt_checkpoint_is_refused(tmp_path, small):
+    path = tmp_path / "mlp.ckpt"
+    FashionMLPClassifier(**FAST_MLP, checkpoint=path).fit(small[0], small[1])
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError):
+        resume(path, small[0], small[1])
+
+
+def test_resuming_on_images_of_another_width_is_refused(tmp_path, small):
+    path = tmp_path / "mlp.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        FashionMLPClassifier(**FIVE_EPOCHS, checkpoint=path).fit(
+            small[0], small[1], callbacks=[InterruptAt(epoch=1)]
+        )
+    with pytest.raises(ValueError, match="783 feature"):
+        resume(path, small[0][:, :783], small[1])
+
+
+def test_cli_resume_refuses_a_checkpoint_of_another_model(tmp_path, small, capsys):
+    path = tmp_path / "cnn.ckpt"
+    FashionCNNClassifier(filters=(4,), dense_units=8, epochs=1, checkpoint=path).fit(
+        small[0], small[1]
+    )
+    args = ["train", "--resume", str(path), "--model", "mlp", "--n-train", "600"]
+    assert main([*args, "--out", str(tmp_path / "m")]) == 1
+    assert "a checkpoint of a FashionCNNClassifier, not of --model mlp" in (
+        capsys.readouterr().err
+    )
+
+
+def test_cli_checkpoint_then_resume(tmp_path, capsys):
+    path, out = tmp_path / "mlp.ckpt", tmp_path / "mlp.fashion"
+    common = ["--n-train", "600", "--out", str(out)]
+    args = ["train", "--model", "mlp", "--epochs", "2", "--checkpoint", str(path)]
+    assert main([*args, *common]) == 0
+    assert len(load_model(path).history_["loss"]) == 2
+    assert main(["train", "--resume", str(path), *common]) == 0
+    printed = capsys.readouterr().out
+    assert f"Resuming {path} on 600 images" in printed
+    assert len(load_model(out).history_["loss"]) == 2

@@ -1,0 +1,106 @@
+"""export: the network alone, for serving with onnxruntime or TensorFlow."""
+
+import numpy as np
+import pytest
+from conftest import FAST_MLP
+from sklearn.exceptions import NotFittedError
+
+from fashion_estimators import FashionCNNClassifier, FashionMLPClassifier, export
+from fashion_estimators.cli import main
+
+onnxruntime = pytest.importorskip("onnxruntime")
+
+
+def _images(X):
+    return np.asarray(X, dtype="float32").reshape(-1, 28, 28, 1)
+
+
+def _onnx_proba(path, X):
+    session = onnxruntime.InferenceSession(str(path))
+    (name,) = [i.name for i in session.get_inputs()]
+    return session.run(None, {name: _images(X)})[0]
+
+
+@pytest.fixture(scope="module")
+def cnn(train_set):
+    # the default network (test-time flips included), trained briefly
+    X, y = train_set[0][:2000], train_set[1][:2000]
+    return FashionCNNClassifier(epochs=1, precision="float32", random_state=0).fit(X, y)
+
+
+def test_onnx_matches_predict_proba_on_1000_test_images(tmp_path, cnn, test_set):
+    X = test_set[0][:1000]
+    path = export(cnn, tmp_path / "cnn.onnx")
+    onnx, ours = _onnx_proba(path, X), cnn.predict_proba(X)
+    np.testing.assert_allclose(onnx, ours, atol=1e-4)
+    assert np.mean(onnx.argmax(1) == ours.argmax(1)) >= 0.999
+
+
+def test_the_mlp_exports_too(tmp_path, small):
+    clf = FashionMLPClassifier(**FAST_MLP, precision="float32").fit(small[0], small[1])
+    onnx = _onnx_proba(export(clf, tmp_path / "mlp.onnx"), small[2])
+    np.testing.assert_allclose(onnx, clf.predict_proba(small[2]), atol=1e-4)
+
+
+def test_a_bfloat16_model_exports_in_float32(tmp_path, small):
+    X, y, X_test = small[0], small[1], small[2]
+    clf = FashionMLPClassifier(**FAST_MLP, precision="bfloat16").fit(X, y)
+    path = export(clf, tmp_path / "mlp.onnx")
+    session = onnxruntime.InferenceSession(str(path))
+    assert session.get_inputs()[0].type == "tensor(float)"
+    assert session.get_outputs()[0].type == "tensor(float)"
+    onnx, ours = _onnx_proba(path, X_test), clf.predict_proba(X_test)
+    np.testing.assert_allclose(onnx, ours, atol=0.05)  # bfloat16's rounding
+    assert np.mean(onnx.argmax(1) == ours.argmax(1)) >= 0.97
+
+
+def test_saved_model_serves_the_same_probabilities(tmp_path, cnn, test_set):
+    import tensorflow as tf
+
+    X = test_set[0][:200]
+    path = export(cnn, tmp_path / "cnn_saved_model", format="saved_model")
+    loaded = tf.saved_model.load(str(path))  # kept: serve needs its variables
+    served = loaded.serve(_images(X)).numpy()
+    np.testing.assert_allclose(served, cnn.predict_proba(X), atol=1e-5)
+
+
+# (case, make the arguments, error, message)
+BAD = [
+    ("unknown format", lambda d: (d / "m.onnx", "pickle"), ValueError, "'pickle'"),
+    (
+        "missing folder",
+        lambda d: (d / "no" / "m.onnx", "onnx"),
+        FileNotFoundError,
+        "no such folder",
+    ),
+    ("a folder as the file", lambda d: (d, "onnx"), IsADirectoryError, "is a folder"),
+]
+
+
+@pytest.mark.parametrize(
+    "arguments, error, message", [c[1:] for c in BAD], ids=[c[0] for c in BAD]
+)
+def test_bad_exports_are_refused_clearly(tmp_path, small, arguments, error, message):
+    clf = FashionMLPClassifier(**FAST_MLP).fit(small[0], small[1])
+    path, format = arguments(tmp_path)
+    with pytest.raises(error, match=message):
+        export(clf, path, format=format)
+
+
+def test_an_unfitted_estimator_is_refused(tmp_path):
+    with pytest.raises(NotFittedError):
+        export(FashionMLPClassifier(), tmp_path / "m.onnx")
+
+
+def test_cli_export(tmp_path, small, capsys):
+    from fashion_estimators import save_model
+
+    clf = FashionMLPClassifier(**FAST_MLP, precision="float32").fit(small[0], small[1])
+    model = save_model(clf, tmp_path / "mlp.fashion")
+    out = tmp_path / "mlp.onnx"
+    assert main(["export", str(model), "--format", "onnx", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "shape (n, 28, 28, 1)" in printed
+    np.testing.assert_allclose(
+        _onnx_proba(out, small[2]), clf.predict_proba(small[2]), atol=1e-4
+    )
