@@ -104,3 +104,17 @@ def test_cli_export(tmp_path, small, capsys):
     np.testing.assert_allclose(
         _onnx_proba(out, small[2]), clf.predict_proba(small[2]), atol=1e-4
     )
+
+
+def test_litert_serves_the_same_probabilities(tmp_path, small):
+    import tensorflow as tf
+
+    clf = FashionMLPClassifier(**FAST_MLP, precision="float32").fit(small[0], small[1])
+    path = export(clf, tmp_path / "mlp.tflite", format="litert")
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    images = _images(small[2][:1])
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], images)
+    interpreter.invoke()
+    served = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(served, clf.predict_proba(small[2][:1]), atol=1e-5)
