@@ -151,6 +151,13 @@ def test_a_checkpoint_in_a_missing_folder_fails_before_training(tmp_path, small)
     assert not hasattr(clf, "model_")
 
 
+def test_a_checkpoint_nobody_may_write_fails_before_training(small):
+    clf = FashionMLPClassifier(**FAST_MLP, checkpoint="/sys/fashion.ckpt")
+    with pytest.raises(PermissionError, match="cannot write in this folder"):
+        clf.fit(small[0], small[1])
+    assert not hasattr(clf, "model_")
+
+
 def test_a_corrupt_checkpoint_is_refused(tmp_path, small):
     path = tmp_path / "mlp.ckpt"
     FashionMLPClassifier(**FAST_MLP, checkpoint=path).fit(small[0], small[1])

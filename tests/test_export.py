@@ -74,6 +74,12 @@ BAD = [
         "no such folder",
     ),
     ("a folder as the file", lambda d: (d, "onnx"), IsADirectoryError, "is a folder"),
+    (
+        "a folder nobody may write in (sysfs refuses even root)",
+        lambda d: ("/sys/fashion.onnx", "onnx"),
+        PermissionError,
+        "cannot write in this folder",
+    ),
 ]
 
 
