@@ -248,7 +248,11 @@ def _write(
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(_MANIFEST, json.dumps(manifest, indent=1))
             for name, data in members.items():
-                archive.writestr(name, data)
+                # trained float weights barely compress, and deflating them
+                # costs ten times the save itself: a checkpoint per epoch
+                # must not double a short epoch
+                stored = zipfile.ZIP_STORED if name == _NETWORK else None
+                archive.writestr(name, data, compress_type=stored)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
