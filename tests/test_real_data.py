@@ -13,22 +13,21 @@ def subset(train_set):
     return stratified_sample(*train_set, 10_000, seed=0)
 
 
-def test_default_cnn_reaches_085_in_ten_epochs(subset, test_set):
-    clf = FashionCNNClassifier(epochs=10, random_state=0).fit(*subset)
+def test_default_cnn_learns_10k_images_in_five_epochs(subset, test_set):
+    clf = FashionCNNClassifier(epochs=5, random_state=0).fit(*subset)
     accuracy = clf.score(*test_set)
-    print(f"CNN defaults, 10 epochs on 10k: test accuracy {accuracy:.4f}")
-    # The bar leaves about three points below what seed 0 scores, for the
-    # spread of numerics across machines.
-    assert accuracy >= 0.85
-    assert len(clf.history_["loss"]) == 10
+    print(f"CNN defaults, 5 epochs on 10k: test accuracy {accuracy:.4f}")
+    # The bar leaves about three points below what seeds 0 and 1 score, for
+    # the spread of numerics across machines.
+    assert accuracy >= 0.83
+    assert len(clf.history_["loss"]) == 5
 
 
-def test_default_mlp_reaches_082(subset, test_set):
-    clf = FashionMLPClassifier(random_state=0).fit(*subset)
+def test_default_mlp_learns_10k_images_in_twelve_epochs(subset, test_set):
+    clf = FashionMLPClassifier(epochs=12, random_state=0).fit(*subset)
     accuracy = clf.score(*test_set)
-    epochs = len(clf.history_["loss"])
-    print(f"MLP defaults on 10k: test accuracy {accuracy:.4f} after {epochs} epochs")
-    assert accuracy >= 0.85  # about two points of margin, as above
+    print(f"MLP defaults, 12 epochs on 10k: test accuracy {accuracy:.4f}")
+    assert accuracy >= 0.84  # about two points under seeds 0 and 1
 
 
 def test_two_epochs_on_4000_images_train_at_the_auto_batch(train_set, test_set):
