@@ -17,12 +17,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
-from fashion_estimators import fetch_fashion_mnist  # noqa: E402
+from fashion_estimators import fetch_fashion_mnist, stratified_subset  # noqa: E402
 
 from .models import MODELS, ModelSpec  # noqa: E402
 from .report import best, machine, markdown_table, write_outputs  # noqa: E402
 from .reproductions import REPRODUCTIONS  # noqa: E402
-from .run import benchmark, stratified_subset  # noqa: E402
+from .run import benchmark  # noqa: E402
 
 QUICK_TRAIN = 5_000
 
@@ -118,8 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     X_train, y_train = fetch_fashion_mnist("train", return_X_y=True)
     X_test, y_test = fetch_fashion_mnist("test", return_X_y=True)
     n_train = args.n_train or (QUICK_TRAIN if args.quick else None)
-    X_train, y_train = stratified_subset(X_train, y_train, n_train, args.seed)
-    X_test, y_test = stratified_subset(X_test, y_test, args.n_test, args.seed)
+    X_train, y_train = stratified_subset(
+        X_train, y_train, n_train, random_state=args.seed
+    )
+    X_test, y_test = stratified_subset(
+        X_test, y_test, args.n_test, random_state=args.seed
+    )
     clock.say(
         f"{len(X_train):,} training and {len(X_test):,} test images; "
         f"models: {', '.join(args.models)}; seeds {seeds}"

@@ -20,7 +20,11 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # the package first: it asks TensorFlow for oneDNN before TensorFlow loads
-from fashion_estimators import FashionCNNClassifier  # noqa: E402
+from fashion_estimators import (  # noqa: E402
+    CHANNEL_SHAPE,
+    PIXEL_MAX,
+    FashionCNNClassifier,
+)
 
 # isort: split
 import keras  # noqa: E402
@@ -93,7 +97,9 @@ def step_time(model: keras.Model, images, labels, repeats: int) -> float:
 def breakdown(params: dict, precision: str, batch_size: int, repeats: int) -> dict:
     """The per-layer table and the whole step of one network and precision."""
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (batch_size, 28, 28, 1)).astype("float32")
+    images = rng.integers(0, PIXEL_MAX + 1, (batch_size, *CHANNEL_SHAPE)).astype(
+        "float32"
+    )
     labels = rng.integers(0, 10, batch_size)
     estimator = FashionCNNClassifier(**params, precision=precision)
     layers = layer_times(estimator.make_network(seed=0), images, repeats)

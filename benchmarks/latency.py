@@ -19,7 +19,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from scikeras.wrappers import KerasClassifier  # noqa: E402
 
-from fashion_estimators import FashionCNNClassifier, fetch_fashion_mnist  # noqa: E402
+from fashion_estimators import (  # noqa: E402
+    CHANNEL_SHAPE,
+    FashionCNNClassifier,
+    fetch_fashion_mnist,
+)
 
 
 def _plain_scikeras() -> KerasClassifier:
@@ -54,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     ours = FashionCNNClassifier(epochs=1, validation_fraction=0, random_state=0)
     ours.fit(X, y)
     plain = _plain_scikeras()
-    plain.fit(X.reshape(-1, 28, 28, 1).astype("float32"), y)
+    plain.fit(X.reshape(-1, *CHANNEL_SHAPE).astype("float32"), y)
 
     rows = X_test[:100]
-    plain_rows = rows.reshape(-1, 28, 28, 1).astype("float32")
+    plain_rows = rows.reshape(-1, *CHANNEL_SHAPE).astype("float32")
     print(f"Median one-row predict latency over {args.repeats} calls:")
     for name, predict, data in (
         ("FashionCNNClassifier", ours.predict, rows),

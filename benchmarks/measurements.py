@@ -16,7 +16,11 @@ import time
 import keras
 import numpy as np
 
-from fashion_estimators import FashionCNNClassifier, FashionMLPClassifier
+from fashion_estimators import (
+    CHANNEL_SHAPE,
+    FashionCNNClassifier,
+    FashionMLPClassifier,
+)
 
 from .latency import one_row_latency
 
@@ -24,7 +28,7 @@ ESTIMATORS = {"cnn": FashionCNNClassifier, "mlp": FashionMLPClassifier}
 
 
 def _images(X) -> np.ndarray:
-    return np.asarray(X, dtype="float32").reshape(-1, 28, 28, 1)
+    return np.asarray(X, dtype="float32").reshape(-1, *CHANNEL_SHAPE)
 
 
 class EpochClock(keras.callbacks.Callback):

@@ -21,6 +21,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
 from fashion_estimators import (
+    PIXEL_MAX,
     FashionAugmenter,
     FashionCNNClassifier,
     FashionMLPClassifier,
@@ -29,7 +30,7 @@ from fashion_estimators import (
 
 def to_unit_interval(X):
     """Pixels 0-255 to floats in [0, 1]."""
-    return np.asarray(X, dtype=np.float32) / 255.0
+    return np.asarray(X, dtype=np.float32) / PIXEL_MAX
 
 
 def _scaled(model: BaseEstimator) -> Pipeline:

@@ -34,10 +34,11 @@ from fashion_estimators import (  # noqa: E402
     FashionCNNClassifier,
     FashionMLPClassifier,
     fetch_fashion_mnist,
+    stratified_subset,
 )
 
 from .report import machine  # noqa: E402
-from .run import run_child, stratified_subset  # noqa: E402
+from .run import run_child  # noqa: E402
 
 GRID = {"dropout": [0.2, 0.3, 0.4, 0.5]}
 N_TRAIN = 6_000
@@ -181,7 +182,7 @@ def _alive(pid: int) -> bool:
 
 def _child(mode: str, spec: dict) -> dict:
     X, y = fetch_fashion_mnist("train", return_X_y=True)
-    X, y = stratified_subset(X, y, spec["n_train"], seed=0)
+    X, y = stratified_subset(X, y, spec["n_train"], random_state=0)
     epochs = spec["epochs"]
     if mode == "memory":
         return _memory(X[:400], y[:400], spec["fits"])

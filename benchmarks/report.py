@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-from importlib.metadata import version
 from pathlib import Path
 
 import matplotlib
@@ -15,12 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report  # noqa: E402
 
-from fashion_estimators import CLASS_NAMES  # noqa: E402
+from fashion_estimators import CLASS_NAMES, versions  # noqa: E402
 
 from .run import Result  # noqa: E402
-
-_LIBRARIES = ("tensorflow", "keras", "scikeras", "scikit-learn", "numpy")
-
 
 _CPU_FLAGS_THAT_MATTER = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
@@ -51,7 +47,7 @@ def machine() -> dict:
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "platform": platform.platform(),
         "python": platform.python_version(),
-        **{name: version(name) for name in _LIBRARIES},
+        **versions(),
     }
 
 

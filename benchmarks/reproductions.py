@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
-from fashion_estimators import FashionCNNClassifier
-from fashion_estimators._images import CHANNEL_SHAPE
+from fashion_estimators import CHANNEL_SHAPE, FashionCNNClassifier
 
 
 def compact(n_classes: int) -> keras.Model:

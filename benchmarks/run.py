@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 
 from .models import ModelSpec, parameter_counts
 
@@ -78,16 +77,6 @@ def fit_and_score(model: BaseEstimator, X_train, y_train, X_test, y_test) -> dic
         "images_per_second": len(X_test) / predict_seconds,
         "predictions": predicted,
     }
-
-
-def stratified_subset(X, y, n: int | None, seed: int = 0):
-    """A seeded stratified sample of ``n`` rows (everything if None)."""
-    if n is None or n >= len(X):
-        return X, y
-    X_sub, _, y_sub, _ = train_test_split(
-        X, y, train_size=n, stratify=y, random_state=seed
-    )
-    return X_sub, y_sub
 
 
 def benchmark(

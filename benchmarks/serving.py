@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import onnxruntime  # noqa: E402
 
 from fashion_estimators import (  # noqa: E402
+    CHANNEL_SHAPE,
     FashionCNNClassifier,
     export,
     fetch_fashion_mnist,
@@ -41,7 +42,7 @@ def measure(repeats: int, batches: int, precision: str) -> dict:
     name = session.get_inputs()[0].name
 
     def onnx_proba(rows):
-        images = np.asarray(rows, dtype="float32").reshape(-1, 28, 28, 1)
+        images = np.asarray(rows, dtype="float32").reshape(-1, *CHANNEL_SHAPE)
         return session.run(None, {name: images})[0]
 
     sides = {"predict_proba": clf.predict_proba, "onnxruntime": onnx_proba}

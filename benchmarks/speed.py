@@ -35,11 +35,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fashion_estimators import fetch_fashion_mnist  # noqa: E402
+from fashion_estimators import fetch_fashion_mnist, stratified_subset  # noqa: E402
 
 from .measurements import MEASUREMENTS  # noqa: E402
 from .report import machine  # noqa: E402
-from .run import run_child, stratified_subset  # noqa: E402
+from .run import run_child  # noqa: E402
 from .targets import ACCURATE_TARGETS, TARGETS, judge  # noqa: E402
 
 FORMER_DEFAULT_CNN = dict(
@@ -64,7 +64,7 @@ def _child(name: str, spec: dict) -> dict:
     """Run one measurement in this (fresh) process."""
     X, y = fetch_fashion_mnist("train", return_X_y=True)
     X_test, y_test = fetch_fashion_mnist("test", return_X_y=True)
-    X, y = stratified_subset(X, y, spec.get("n_train"), seed=0)
+    X, y = stratified_subset(X, y, spec.get("n_train"), random_state=0)
     return MEASUREMENTS[name](spec, X, y, X_test, y_test)
 
 

@@ -17,8 +17,13 @@ from ._hardware import prefer_onednn
 prefer_onednn()
 
 _EXPORTS = {
+    "CHANNEL_SHAPE": "_images",
+    "IMAGE_SHAPE": "_images",
+    "N_PIXELS": "_images",
+    "PIXEL_MAX": "_images",
     "CLASS_NAMES": "datasets",
     "fetch_fashion_mnist": "datasets",
+    "stratified_subset": "datasets",
     "FashionAugmenter": "augmentation",
     "FashionCNNClassifier": "classifiers",
     "FashionMLPClassifier": "classifiers",
@@ -28,28 +33,37 @@ _EXPORTS = {
     "save_model": "persistence",
     "resume": "checkpoints",
     "export": "export",
+    "versions": "_versions",
 }
 
 __all__ = [
+    "CHANNEL_SHAPE",
     "CLASS_NAMES",
     "FashionAugmenter",
     "FashionCNNClassifier",
     "FashionMLPClassifier",
+    "IMAGE_SHAPE",
     "ModelFileError",
     "ModelVersionWarning",
+    "N_PIXELS",
+    "PIXEL_MAX",
     "export",
     "fetch_fashion_mnist",
     "load_model",
     "resume",
     "save_model",
+    "stratified_subset",
+    "versions",
 ]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from ._images import CHANNEL_SHAPE, IMAGE_SHAPE, N_PIXELS, PIXEL_MAX
+    from ._versions import versions
     from .augmentation import FashionAugmenter
     from .checkpoints import resume
     from .classifiers import FashionCNNClassifier, FashionMLPClassifier
-    from .datasets import CLASS_NAMES, fetch_fashion_mnist
+    from .datasets import CLASS_NAMES, fetch_fashion_mnist, stratified_subset
     from .export import export
     from .persistence import ModelFileError, ModelVersionWarning, load_model, save_model
 

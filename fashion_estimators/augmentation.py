@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _params as P
-from ._images import like_input, validate_pixels
+from ._images import PIXEL_MAX, like_input, validate_pixels
 
 _BATCH = 4096
 
@@ -147,7 +147,9 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         if self.erasing > 0:
             layers.append(
                 keras.layers.RandomErasing(
-                    (self.erasing, self.erasing), value_range=(0, 255), seed=next_seed()
+                    (self.erasing, self.erasing),
+                    value_range=(0, PIXEL_MAX),
+                    seed=next_seed(),
                 )
             )
         return layers

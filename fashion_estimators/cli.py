@@ -1,5 +1,9 @@
-"""The ``fashion-estimators`` command: train, evaluate, predict, search,
-worker, benchmark.
+"""The ``fashion-estimators`` command: train, evaluate, predict, export,
+search and worker.
+
+The benchmarks are not a command of the installed package: they compare
+against baselines and reproductions that live in the repository, and run
+from its root as ``python -m benchmarks``.
 
 Run ``fashion-estimators --help`` (or ``python -m fashion_estimators``).
 Errors end in one line on stderr and exit status 1; TensorFlow's start-up
@@ -45,19 +49,18 @@ def _import_tensorflow_quietly() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
+AUGMENT_CHOICES = ("flip", "flip+erase", "none")
+"""Values of ``train --augment``: the classifiers' named ``augment`` recipes,
+and "none" for ``augment=None``."""
+
+
 # ------------------------------------------------------------------ commands
 def _training_set(args):
     """The training images, or a stratified ``--n-train`` subset of them."""
-    from sklearn.model_selection import train_test_split
-
-    from .datasets import fetch_fashion_mnist
+    from .datasets import fetch_fashion_mnist, stratified_subset
 
     X, y = fetch_fashion_mnist("train", data_home=args.data_home, return_X_y=True)
-    if args.n_train and args.n_train < len(X):
-        X, _, y, _ = train_test_split(
-            X, y, train_size=args.n_train, stratify=y, random_state=args.seed
-        )
-    return X, y
+    return stratified_subset(X, y, args.n_train or None, random_state=args.seed)
 
 
 def _train(args) -> None:
@@ -87,9 +90,15 @@ def _resumed(args, X, y):
 
     given = [
         f"--{name.replace('_', '-')}"
-        for name in ("epochs", "batch_size", "validation_fraction", "checkpoint")
+        for name in (
+            "epochs",
+            "batch_size",
+            "validation_fraction",
+            "augment",
+            "checkpoint",
+        )
         if getattr(args, name) is not None
-    ] + (["--augment"] if args.augment else [])
+    ]
     if given:
         raise ValueError(
             f"--resume continues with the checkpoint's own settings; drop "
@@ -106,8 +115,6 @@ def _resumed(args, X, y):
 
 
 def _fitted(args, cls, X, y):
-    from .augmentation import FashionAugmenter
-
     params = {"random_state": args.seed, "verbose": 1 if sys.stdout.isatty() else 2}
     if args.epochs is not None:
         params["epochs"] = args.epochs
@@ -115,8 +122,8 @@ def _fitted(args, cls, X, y):
         params["batch_size"] = args.batch_size
     if args.validation_fraction is not None:
         params["validation_fraction"] = args.validation_fraction
-    if args.augment:
-        params["augment"] = FashionAugmenter()
+    if args.augment is not None:
+        params["augment"] = None if args.augment == "none" else args.augment
     if args.checkpoint:
         params["checkpoint"] = args.checkpoint
     clf = cls(**params)
@@ -320,12 +327,6 @@ def _worker(args) -> None:
     os.execve(sys.executable, command, env)
 
 
-def _benchmark(args) -> int:
-    from benchmarks.__main__ import main
-
-    return main(args.options)
-
-
 # -------------------------------------------------------------------- parser
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -352,7 +353,13 @@ def _parser() -> argparse.ArgumentParser:
         help="hold out this fraction to stop early and report validation "
         "accuracy (default: the estimator's, 0)",
     )
-    train.add_argument("--augment", action="store_true", help="shift and flip")
+    train.add_argument(
+        "--augment",
+        choices=AUGMENT_CHOICES,
+        help='the estimator\'s augment: a named recipe, or "none" for no '
+        "augmentation (default: the estimator's, flip+erase for the CNN, none "
+        "for the MLP)",
+    )
     train.add_argument(
         "--checkpoint",
         metavar="PATH",
@@ -439,14 +446,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--host", help="address the workers listen on")
     worker.set_defaults(run=_worker)
-
-    benchmark = commands.add_parser(
-        "benchmark",
-        help="run the benchmarks (options of python -m benchmarks)",
-        add_help=False,
-    )
-    benchmark.add_argument("options", nargs="*")
-    benchmark.set_defaults(run=_benchmark)
     return parser
 
 
@@ -460,10 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()
-    if argv[:1] == ["benchmark"]:  # everything after it is the benchmark's own
-        args = argparse.Namespace(run=_benchmark, options=argv[1:])
-    else:
-        args = parser.parse_args(argv)
+    args = parser.parse_args(argv)
     if args.run is not _worker:  # workers import TensorFlow themselves
         _import_tensorflow_quietly()
     try:

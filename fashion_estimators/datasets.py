@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.datasets import get_data_home
+from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from ._download import DownloadError, download
@@ -277,3 +278,43 @@ def fetch_fashion_mnist(
         frame=frame,
         DESCR=DESCR,
     )
+
+
+def stratified_subset(X, y, n_samples: int | None, *, random_state=0):
+    """A random subset of ``n_samples`` rows in which each class keeps its share.
+
+    A few thousand stratified images make a fair small training set for a
+    quick fit or a test.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n, ...)
+        Samples.
+    y : array-like of shape (n,)
+        Their labels.
+    n_samples : int or None
+        Rows to keep. None, or at least ``len(X)``, returns ``X`` and ``y``
+        unchanged.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the draw.
+
+    Returns
+    -------
+    X_subset, y_subset
+        The same types as ``X`` and ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fashion_estimators import stratified_subset
+    >>> X, y = np.zeros((100, 784)), np.repeat([0, 1], [80, 20])
+    >>> X_small, y_small = stratified_subset(X, y, 10)
+    >>> np.bincount(y_small).tolist()
+    [8, 2]
+    """
+    if n_samples is None or n_samples >= len(X):
+        return X, y
+    X_subset, _, y_subset, _ = train_test_split(
+        X, y, train_size=n_samples, stratify=y, random_state=random_state
+    )
+    return X_subset, y_subset

@@ -27,7 +27,6 @@ import tempfile
 import warnings
 import zipfile
 import zlib
-from importlib import metadata
 from pathlib import Path
 
 import keras
@@ -38,6 +37,7 @@ from . import _params
 from ._base import FashionClassifier
 from ._files import check_folder
 from ._networks import MirrorAverage
+from ._versions import versions
 from .augmentation import FashionAugmenter
 from .classifiers import FashionCNNClassifier, FashionMLPClassifier
 
@@ -55,14 +55,6 @@ _OWN_LAYERS = {keras.saving.get_registered_name(MirrorAverage)}
 _ESTIMATORS = {
     cls.__name__: cls for cls in (FashionCNNClassifier, FashionMLPClassifier)
 }
-_DISTRIBUTIONS = (
-    "fashion-estimators",
-    "tensorflow",
-    "keras",
-    "scikeras",
-    "scikit-learn",
-    "numpy",
-)
 
 
 class ModelFileError(ValueError):
@@ -71,16 +63,6 @@ class ModelFileError(ValueError):
 
 class ModelVersionWarning(UserWarning):
     """The model file was written under other library versions than these."""
-
-
-def _versions() -> dict[str, str | None]:
-    found = {}
-    for name in _DISTRIBUTIONS:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
 
 
 def _sha256(data: bytes) -> str:
@@ -240,7 +222,7 @@ def _write(
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "versions": _versions(),
+        "versions": versions(),
         "sha256": {name: _sha256(data) for name, data in members.items()},
     }
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
@@ -313,10 +295,10 @@ def _read_members(path: Path) -> tuple[dict, dict[str, bytes]]:
 
 def _warn_on_other_versions(path: Path, manifest: dict) -> None:
     written = manifest.get("versions", {})
-    current = _versions()
+    current = versions()
     differ = [
         f"{name} {written.get(name)} (now {current[name]})"
-        for name in _DISTRIBUTIONS
+        for name in current
         if written.get(name) != current[name]
     ]
     if differ:

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.utils import check_random_state
 
-from ._images import IMAGE_SHAPE
-from .reports import label_names, predicted
+from ._images import IMAGE_SHAPE, PIXEL_MAX
+from .reports import _given_or_predicted, label_names
 
 
 def _images(X) -> np.ndarray:
@@ -62,7 +62,7 @@ def plot_confusion_matrix(
         Two axes, titled "counts" and "share of each true class".
     """
     y_true = np.asarray(y_true)
-    y_pred = predicted(estimator, X, y_pred)
+    y_pred = _given_or_predicted(estimator, X, y_pred)
     labels = np.unique(np.concatenate([y_true, y_pred]))
     names = label_names(labels)
     figure = Figure(figsize=(17, 7.5), layout="constrained")
@@ -129,7 +129,7 @@ def plot_misclassified(
     if estimator is not None and proba is None:
         proba = estimator.predict_proba(X)
         y_pred = estimator.classes_[np.argmax(proba, axis=1)]
-    y_pred = predicted(None, None, y_pred)
+    y_pred = _given_or_predicted(None, None, y_pred)
     wrong = np.flatnonzero(y_true != y_pred)
     confidence = None if proba is None else np.max(np.asarray(proba), axis=1)
     if confidence is not None:
@@ -142,7 +142,7 @@ def plot_misclassified(
     true_names = label_names(y_true[wrong]) if len(wrong) else []
     pred_names = label_names(y_pred[wrong]) if len(wrong) else []
     for ax, i, true, pred in zip(axes, wrong, true_names, pred_names, strict=False):
-        ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+        ax.imshow(images[i], cmap="gray", vmin=0, vmax=PIXEL_MAX)
         score = "" if confidence is None else f" ({confidence[i]:.2f})"
         ax.set_title(f"{true} /\n{pred}{score}", fontsize=8)
     return figure
@@ -209,7 +209,7 @@ def plot_class_samples(X, y, *, per_class: int = 8, random_state=0) -> Figure:
         chosen = rng.choice(members, size=min(per_class, len(members)), replace=False)
         for col, i in enumerate(chosen):
             ax = axes[row * per_class + col]
-            ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+            ax.imshow(images[i], cmap="gray", vmin=0, vmax=PIXEL_MAX)
             if col == 0:
                 ax.set_title(name, fontsize=9, loc="left")
     return figure

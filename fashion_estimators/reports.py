@@ -17,12 +17,16 @@ def label_names(labels) -> list[str]:
     """Display names of ``labels``: Fashion-MNIST's class names for the
     integers 0-9, the labels themselves as text otherwise."""
     labels = np.asarray(labels)
-    if labels.dtype.kind in "iu" and labels.min() >= 0 and labels.max() < 10:
+    if (
+        labels.dtype.kind in "iu"
+        and labels.min() >= 0
+        and labels.max() < len(CLASS_NAMES)
+    ):
         return [CLASS_NAMES[int(label)] for label in labels]
     return [str(label) for label in labels]
 
 
-def predicted(estimator, X, y_pred):
+def _given_or_predicted(estimator, X, y_pred):
     """``y_pred`` if given, else ``estimator.predict(X)``."""
     if y_pred is not None:
         return np.asarray(y_pred)
@@ -62,7 +66,7 @@ def classification_report_text(y_true, *, estimator=None, X=None, y_pred=None) -
     -------
     str
     """
-    return _report(y_true, predicted(estimator, X, y_pred), output_dict=False)
+    return _report(y_true, _given_or_predicted(estimator, X, y_pred), output_dict=False)
 
 
 def classification_report_frame(
@@ -78,7 +82,9 @@ def classification_report_frame(
     -------
     pandas.DataFrame
     """
-    report = _report(y_true, predicted(estimator, X, y_pred), output_dict=True)
+    report = _report(
+        y_true, _given_or_predicted(estimator, X, y_pred), output_dict=True
+    )
     accuracy = report.pop("accuracy")
     frame = pd.DataFrame(report).T
     support = frame.loc["macro avg", "support"]

@@ -11,9 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
-from fashion_estimators import fetch_fashion_mnist  # noqa: E402
+from fashion_estimators import fetch_fashion_mnist, stratified_subset  # noqa: E402
 
 # Settings that make a fit take well under a second; tests that need accuracy
 # use the defaults instead.
@@ -46,17 +45,11 @@ def test_set():
     return fetch_fashion_mnist(subset="test", return_X_y=True)
 
 
-def stratified_sample(X, y, n, seed=0):
-    """A stratified random subset of n rows."""
-    X_s, _, y_s, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=seed)
-    return X_s, y_s
-
-
 @pytest.fixture(scope="session")
 def small(train_set, test_set):
     """600 training and 300 test images, stratified: enough for API tests."""
-    X_train, y_train = stratified_sample(*train_set, 600)
-    X_test, y_test = stratified_sample(*test_set, 300)
+    X_train, y_train = stratified_subset(*train_set, 600)
+    X_test, y_test = stratified_subset(*test_set, 300)
     return X_train, y_train, X_test, y_test
 
 

@@ -10,7 +10,7 @@ import time
 import keras
 import numpy as np
 import pytest
-from conftest import FAST_MLP, stratified_sample
+from conftest import FAST_MLP
 
 from fashion_estimators import (
     FashionCNNClassifier,
@@ -18,6 +18,7 @@ from fashion_estimators import (
     ModelFileError,
     load_model,
     resume,
+    stratified_subset,
 )
 from fashion_estimators.cli import main
 
@@ -112,7 +113,7 @@ FashionMLPClassifier(epochs=8, random_state=0, checkpoint=sys.argv[3]).fit(X, y)
 def test_a_fit_killed_with_sigkill_resumes_to_the_same_accuracy(
     tmp_path, train_set, test_set
 ):
-    X, y = stratified_sample(*train_set, 5_000, seed=0)
+    X, y = stratified_subset(*train_set, 5_000, random_state=0)
     X_test, y_test = test_set
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "y.npy", y)

@@ -2,12 +2,17 @@
 
 import numpy as np
 import pytest
-from conftest import FAST_MLP, stratified_sample
+from conftest import FAST_MLP
 from sklearn.metrics import recall_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.class_weight import compute_sample_weight
 
-from fashion_estimators import FashionMLPClassifier, load_model, save_model
+from fashion_estimators import (
+    FashionMLPClassifier,
+    load_model,
+    save_model,
+    stratified_subset,
+)
 
 SHIRT = 6  # the hardest class: confused with T-shirts, pullovers and coats
 
@@ -19,7 +24,7 @@ def _proba(X, y, X_eval, sample_weight=None, **params):
 
 @pytest.mark.slow
 def test_up_weighting_shirts_raises_their_recall_on_the_test_set(train_set, test_set):
-    X, y = stratified_sample(*train_set, 5_000, seed=0)
+    X, y = stratified_subset(*train_set, 5_000, random_state=0)
     X_test, y_test = test_set
     params = dict(hidden_units=(256,), epochs=8, random_state=0)
     recalls = {}

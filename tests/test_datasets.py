@@ -213,3 +213,14 @@ def test_real_dataset_as_frame_and_all():
     X_test, y_test = fetch_fashion_mnist("test", return_X_y=True)
     np.testing.assert_array_equal(bunch.data.to_numpy()[60000:], X_test)
     np.testing.assert_array_equal(bunch.target.to_numpy()[60000:], y_test)
+
+
+def test_the_public_constants_describe_the_real_images(train_set):
+    import fashion_estimators as fe
+
+    X, y = train_set
+    assert X.shape[1] == fe.N_PIXELS == np.prod(fe.IMAGE_SHAPE)
+    assert np.prod(fe.CHANNEL_SHAPE) == fe.N_PIXELS and fe.CHANNEL_SHAPE[-1] == 1
+    assert X.max() == fe.PIXEL_MAX and len(np.unique(y)) == len(CLASS_NAMES)
+    for name in fe.__all__:  # every advertised name imports
+        assert getattr(fe, name) is not None, name

@@ -9,12 +9,11 @@ import time
 
 import numpy as np
 import pytest
-from conftest import stratified_sample
 from sklearn.model_selection import GridSearchCV
 
 distributed = pytest.importorskip("distributed")
 
-from fashion_estimators import FashionMLPClassifier  # noqa: E402
+from fashion_estimators import FashionMLPClassifier, stratified_subset  # noqa: E402
 from fashion_estimators.cli import main  # noqa: E402
 from fashion_estimators.parallel import (  # noqa: E402
     dask_cluster,
@@ -29,7 +28,7 @@ TINY = dict(hidden_units=(32,), epochs=2, batch_size=32, random_state=0)
 
 @pytest.fixture(scope="module")
 def data(train_set):
-    return stratified_sample(*train_set, 400, seed=1)
+    return stratified_subset(*train_set, 400, random_state=1)
 
 
 def _search():

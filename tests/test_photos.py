@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import stratified_sample
 from PIL import Image
 
-from fashion_estimators import FashionCNNClassifier
+from fashion_estimators import FashionCNNClassifier, stratified_subset
 from fashion_estimators.photos import photo_to_image
 
 
@@ -24,7 +23,7 @@ def product_photo(image: np.ndarray, rng, size=(300, 400)) -> Image.Image:
 
 
 def test_shop_photos_get_the_class_of_the_original_image(train_set, test_set):
-    X_train, y_train = stratified_sample(*train_set, 3000)
+    X_train, y_train = stratified_subset(*train_set, 3000)
     # A model that has converged (about 0.83 test accuracy after 376 steps):
     # a barely trained one agrees with itself by chance, and that chance moves
     # with the CPU's numerics from machine to machine.

@@ -1,16 +1,19 @@
 """Default models trained on a real 10,000-image subset, scored on the real test set."""
 
 import pytest
-from conftest import stratified_sample
 
-from fashion_estimators import FashionCNNClassifier, FashionMLPClassifier
+from fashion_estimators import (
+    FashionCNNClassifier,
+    FashionMLPClassifier,
+    stratified_subset,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def subset(train_set):
-    return stratified_sample(*train_set, 10_000, seed=0)
+    return stratified_subset(*train_set, 10_000, random_state=0)
 
 
 def test_default_cnn_learns_10k_images_in_five_epochs(subset, test_set):
@@ -33,7 +36,7 @@ def test_default_mlp_learns_10k_images_in_twelve_epochs(subset, test_set):
 def test_two_epochs_on_4000_images_train_at_the_auto_batch(train_set, test_set):
     # A first try on a small subset: with a fixed batch of 256 this is 32
     # gradient steps and scores below 0.5; "auto" takes 100 steps an epoch.
-    X, y = stratified_sample(*train_set, 4_000, seed=0)
+    X, y = stratified_subset(*train_set, 4_000, random_state=0)
     clf = FashionCNNClassifier(epochs=2, random_state=0).fit(X, y)
     accuracy = clf.score(*test_set)
     print(f"CNN defaults, 2 epochs on 4k: test accuracy {accuracy:.4f}")
