@@ -57,8 +57,46 @@ callbacks : list of keras.callbacks.Callback or None, default=None
         of them, so clones, cross-validation folds and refits never share
         one; ``fit(X, y, callbacks=[...])`` runs the very objects given, for
         that fit only. ``save_model`` does not store them.""",
+    "learning_rate": """\
+learning_rate : float, default=2e-3
+        Initial step size of the optimizer.""",
+    "lr_schedule": """\
+lr_schedule : {"cosine", "constant"}, default="cosine"
+        "cosine" lowers the learning rate along half a cosine over ``epochs``;
+        "constant" keeps it.""",
+    "optimizer": """\
+optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer.""",
+    "epochs": """\
+epochs : int, default=36
+        Most passes over the training data.""",
+    "validation_fraction": """\
+validation_fraction : float, default=0.0
+        Fraction of the training data held out (stratified) to stop early and
+        restore the best weights. 0, like scikit-learn's MLPClassifier, trains
+        on everything for ``epochs``, which scored higher in our experiments.""",
+    "random_state": """\
+random_state : int, RandomState instance or None, default=None
+        Seeds weights, shuffling, dropout, augmentation and the validation
+        split; a fixed value gives repeatable fits on CPU.""",
+    "verbose": """\
+verbose : int, default=0
+        0 is silent; 1 or more shows Keras' progress bar.""",
+    "attributes": """\
+classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``fit``.
+    n_features_in_ : int
+        784.
+    model_ : keras.Model
+        The trained network.
+    precision_ : {"float32", "bfloat16"}
+        The arithmetic ``model_`` computes in.
+    history_ : dict of list
+        Per-epoch ``loss`` and ``accuracy``; ``learning_rate`` with the cosine
+        schedule; ``val_loss`` and ``val_accuracy`` when
+        ``validation_fraction > 0``.""",
 }
-"""Parameter descriptions both classifiers share, written once."""
+"""Parameter and attribute descriptions both classifiers share, written once."""
 
 
 def _shared_docs(cls):
@@ -103,24 +141,16 @@ class FashionCNNClassifier(FashionClassifier):
         used. Its layers' own seeds are its business: unseeded ones draw from
         Python's global generator, so they repeat only where no other thread
         draws from it meanwhile (a Dask worker's does).
-    learning_rate : float, default=2e-3
-        Initial step size of the optimizer.
-    lr_schedule : {"cosine", "constant"}, default="cosine"
-        "cosine" lowers the learning rate along half a cosine over ``epochs``;
-        "constant" keeps it.
-    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
-        Keras optimizer.
-    epochs : int, default=36
-        Most passes over the training data.
+    %(learning_rate)s
+    %(lr_schedule)s
+    %(optimizer)s
+    %(epochs)s
     batch_size : int or "auto", default="auto"
         Images per gradient step. "auto" takes about 100 steps per epoch:
         ``n_samples // 100`` images, from 32 up to 256, so that the full
         training set trains at 256 and a few epochs on a small subset still
         take enough steps; see ``batch_size_for``.
-    validation_fraction : float, default=0.0
-        Fraction of the training data held out (stratified) to stop early and
-        restore the best weights. 0, like scikit-learn's MLPClassifier, trains
-        on everything for ``epochs``, which scored higher in our experiments.
+    %(validation_fraction)s
     n_iter_no_change : int, default=4
         With a validation split, epochs without a lower validation loss
         before training stops.
@@ -142,26 +172,12 @@ default="flip+erase"
     %(warm_start)s
     %(checkpoint)s
     %(callbacks)s
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, shuffling, dropout, augmentation and the validation
-        split; a fixed value gives repeatable fits on CPU.
-    verbose : int, default=0
-        0 is silent; 1 or more shows Keras' progress bar.
+    %(random_state)s
+    %(verbose)s
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        The labels seen in ``fit``.
-    n_features_in_ : int
-        784.
-    model_ : keras.Model
-        The trained network.
-    precision_ : {"float32", "bfloat16"}
-        The arithmetic ``model_`` computes in.
-    history_ : dict of list
-        Per-epoch ``loss`` and ``accuracy``; ``learning_rate`` with the cosine
-        schedule; ``val_loss`` and ``val_accuracy`` when
-        ``validation_fraction > 0``.
+    %(attributes)s
 
     Examples
     --------
@@ -259,22 +275,14 @@ class FashionMLPClassifier(FashionClassifier):
         Width of each hidden layer.
     dropout : float, default=0.4
         Dropout rate after each hidden layer, in [0, 1).
-    learning_rate : float, default=2e-3
-        Initial step size of the optimizer.
-    lr_schedule : {"cosine", "constant"}, default="cosine"
-        "cosine" lowers the learning rate along half a cosine over ``epochs``;
-        "constant" keeps it.
-    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
-        Keras optimizer.
-    epochs : int, default=36
-        Most passes over the training data.
+    %(learning_rate)s
+    %(lr_schedule)s
+    %(optimizer)s
+    %(epochs)s
     batch_size : int or "auto", default="auto"
         Images per gradient step. "auto" takes about 100 steps per epoch, as
         in :class:`FashionCNNClassifier`, from 32 up to 512.
-    validation_fraction : float, default=0.0
-        Fraction of the training data held out (stratified) to stop early and
-        restore the best weights. 0, like scikit-learn's MLPClassifier, trains
-        on everything for ``epochs``, which scored higher in our experiments.
+    %(validation_fraction)s
     n_iter_no_change : int, default=6
         With a validation split, epochs without a lower validation loss
         before training stops.
@@ -290,26 +298,12 @@ class FashionMLPClassifier(FashionClassifier):
     %(warm_start)s
     %(checkpoint)s
     %(callbacks)s
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, shuffling, dropout, augmentation and the validation
-        split; a fixed value gives repeatable fits on CPU.
-    verbose : int, default=0
-        0 is silent; 1 or more shows Keras' progress bar.
+    %(random_state)s
+    %(verbose)s
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        The labels seen in ``fit``.
-    n_features_in_ : int
-        784.
-    model_ : keras.Model
-        The trained network.
-    precision_ : {"float32", "bfloat16"}
-        The arithmetic ``model_`` computes in.
-    history_ : dict of list
-        Per-epoch ``loss`` and ``accuracy``; ``learning_rate`` with the cosine
-        schedule; ``val_loss`` and ``val_accuracy`` when
-        ``validation_fraction > 0``.
+    %(attributes)s
 
     Examples
     --------

@@ -1,5 +1,8 @@
 """Invalid parameters are reported at fit time, naming parameter and range."""
 
+import inspect
+import re
+
 import numpy as np
 import pytest
 
@@ -50,3 +53,11 @@ def test_nested_augmenter_is_checked_too():
     clf = FashionMLPClassifier(augment=FashionAugmenter(zoom=2.0), epochs=1)
     with pytest.raises(ValueError, match="'zoom'"):
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [FashionCNNClassifier, FashionMLPClassifier])
+def test_docstring_describes_every_parameter_once(cls):
+    doc = cls.__doc__
+    assert "%(" not in doc, "a shared description was not filled in"
+    described = re.findall(r"^    (\w+) : ", doc.split("Attributes")[0], re.M)
+    assert described == list(inspect.signature(cls).parameters)
