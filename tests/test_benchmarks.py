@@ -12,6 +12,9 @@ from benchmarks.models import MODELS
 from benchmarks.reproductions import REPRODUCTIONS, compact
 from fashion_estimators._networks import wrap_network
 
+# the benchmarks run each measurement in a fresh process
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):

@@ -15,6 +15,9 @@ from test_photos import product_photo
 from fashion_estimators import CLASS_NAMES, load_model
 from fashion_estimators.cli import main
 
+# every command trains a model or starts a process
+pytestmark = pytest.mark.slow
+
 COMMAND = [sys.executable, "-m", "fashion_estimators"]
 SCRIPT = Path(sys.executable).with_name("fashion-estimators")
 

@@ -158,6 +158,7 @@ print(int(bunch.target.sum()), bunch.data.shape[0])
 """
 
 
+@pytest.mark.slow
 def test_two_processes_fetch_into_one_empty_cache(tmp_path, serve):
     env = {
         "PATH": "/usr/bin:/bin",

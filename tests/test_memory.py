@@ -12,6 +12,9 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from benchmarks.memory import rss_mb
 from fashion_estimators import FashionCNNClassifier
 
+# fifteen fits in one process
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="Linux only")
 def test_grid_search_of_15_fits_frees_its_networks(tiny):

@@ -7,6 +7,9 @@ from PIL import Image
 from fashion_estimators import FashionCNNClassifier, stratified_subset
 from fashion_estimators.photos import photo_to_image
 
+# trains on 3,000 real images
+pytestmark = pytest.mark.slow
+
 
 def product_photo(image: np.ndarray, rng, size=(300, 400)) -> Image.Image:
     """A dataset image as a shop photo: inverted (dark garment on white),

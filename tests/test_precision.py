@@ -238,6 +238,7 @@ print(_pywrap_util_port.IsMklEnabled())
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("setting, in_use", [(None, "True"), ("0", "False")])
 def test_importing_the_package_first_asks_for_onednn_unless_told_not_to(
     setting, in_use

@@ -68,6 +68,7 @@ def _keras_archive(model: keras.Model, folder) -> bytes:
     return (folder / "network.keras").read_bytes()
 
 
+@pytest.mark.slow
 def test_round_trip_in_a_new_process_predicts_identically(fitted, small, tmp_path):
     X_test = small[2]
     paths = [save_model(m, tmp_path / f"{k}.fashion") for k, m in fitted.items()]

@@ -2,6 +2,7 @@
 
 import joblib
 import numpy as np
+import pytest
 from conftest import FAST_CNN, FAST_MLP, probabilities_in_new_process
 from sklearn.pipeline import make_pipeline
 
@@ -12,6 +13,7 @@ from fashion_estimators import (
 )
 
 
+@pytest.mark.slow
 def test_joblib_round_trip_in_a_new_process(small, tmp_path):
     X, y, X_test = small[0], small[1], small[2]
     models = {
