@@ -3,9 +3,9 @@
 Baselines are scikit-learn Pipelines (pixels scaled to [0, 1], then the model)
 with the hyper-parameters of Zalando's published benchmark
 (arXiv:1708.07747); no choice is made with the test set. The package's
-models use their defaults, which train on all the training data given (no validation split),
-augment the CNN's images (flips and Random Erasing) and predict with
-test-time flips.
+models use their defaults, which train on all the training data given (no
+validation split), augment the CNN's images (flips and Random Erasing) and
+predict with test-time flips.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -36,11 +37,36 @@ def _cpu() -> dict:
     }
 
 
+def commit() -> str | None:
+    """The repository's commit (short hash, "+dirty" with uncommitted
+    changes), or None outside a git checkout."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{head}+dirty" if changed else head
+
+
 def machine() -> dict:
-    """CPU count, model and flags, GPUs, platform and library versions."""
+    """CPU count, model and flags, GPUs, platform, library versions and the
+    repository's commit."""
     import tensorflow as tf
 
     return {
+        "commit": commit(),
         "cpus": os.cpu_count(),
         **_cpu(),
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TensorFlow's default"),

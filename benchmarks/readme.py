@@ -1,0 +1,108 @@
+"""The README's results table, written from the latest full benchmark run.
+
+``python -m benchmarks.readme`` replaces the text between the README's
+``results:start`` and ``results:end`` markers with a table made from
+``docs/benchmark_results.json`` (``python -m benchmarks`` on all the data)
+and ``docs/speed_results.json`` (``python -m benchmarks.speed``), so that the
+README can only show figures that a run wrote. ``--check`` fails instead when
+the README differs from what it would write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def _run_line(context: dict) -> str:
+    host = context["machine"]
+    cpu = host.get("cpu_model") or "CPU model not recorded"
+    flags = " ".join(host.get("cpu_flags", [])) or "not recorded"
+    commit = host.get("commit") or "not recorded"
+    return (
+        f"`{context['command']}`, {context['date']}, commit {commit}: "
+        f"{host['cpus']} CPUs ({cpu}; flags {flags}), "
+        f"tensorflow {host['tensorflow']}, keras {host['keras']}"
+    )
+
+
+def results_table(benchmark: dict, speed: dict) -> str:
+    """The Markdown block: models compared, then the speed targets."""
+    lines = [
+        f"Trained on {benchmark['n_train']:,} images, scored once on "
+        f"{benchmark['n_test']:,}; {_run_line(benchmark)}.",
+        "",
+        "| model | test accuracy | macro F1 | fit s | predict s (10k) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in benchmark["results"]:
+        lines.append(
+            f"| {row['description']} | {row['accuracy']:.4f} | "
+            f"{row['macro_f1']:.4f} | {row['fit_seconds']:.0f} | "
+            f"{row['predict_seconds']:.2f} |"
+        )
+    speed_context = {
+        "command": speed["command"].split(":")[0],
+        "date": re.search(r"\d{4}-\d\d-\d\d", speed["command"]).group(),
+        "machine": speed["machine"],
+    }
+    lines += [
+        "",
+        f"Speed and accuracy targets, {_run_line(speed_context)}:",
+        "",
+        "| what | measured | target | |",
+        "|---|---:|---|---|",
+    ]
+    for row in speed["rows"]:
+        measured = row["measured"]
+        unit = row["unit"]
+        value = "not reached" if measured is None else f"{measured:.4g} {unit}"
+        target = f"{row['target']} {unit}"
+        verdict = {True: "PASS", False: "FAIL", None: "-"}[row["passed"]]
+        lines.append(
+            f"| {row['what']} | {value.strip()} | {target.strip()} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def updated_readme(readme: str, table: str) -> str:
+    """``readme`` with the text between the markers replaced by ``table``."""
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(readme):
+        raise ValueError(f"README.md has no {START} ... {END} block")
+    return pattern.sub(lambda _: f"{START}\n{table}\n{END}", readme)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.readme")
+    parser.add_argument("--check", action="store_true", help="only compare")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument(
+        "--benchmark", type=Path, default=ROOT / "docs" / "benchmark_results.json"
+    )
+    parser.add_argument(
+        "--speed", type=Path, default=ROOT / "docs" / "speed_results.json"
+    )
+    args = parser.parse_args(argv)
+    table = results_table(
+        json.loads(args.benchmark.read_text()), json.loads(args.speed.read_text())
+    )
+    readme = args.readme.read_text()
+    new = updated_readme(readme, table)
+    if args.check:
+        if new != readme:
+            print(f"{args.readme} is stale: run python -m benchmarks.readme")
+            return 1
+        return 0
+    args.readme.write_text(new)
+    print(f"wrote the results table into {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
