@@ -12,7 +12,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from fashion_estimators import fetch_fashion_mnist, stratified_subset  # noqa: E402
+from fashion_estimators import (  # noqa: E402
+    N_PIXELS,
+    PIXEL_MAX,
+    fetch_fashion_mnist,
+    stratified_subset,
+)
 
 # Settings that make a fit take well under a second; tests that need accuracy
 # use the defaults instead.
@@ -51,6 +56,23 @@ def small(train_set, test_set):
     X_train, y_train = stratified_subset(*train_set, 600)
     X_test, y_test = stratified_subset(*test_set, 300)
     return X_train, y_train, X_test, y_test
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    """Pixels that need no dataset, for the contract tests: ten classes, each a
+    fixed random 28x28 pattern plus noise, uint8; 300 training images with
+    their labels and 100 more to predict."""
+    rng = np.random.default_rng(0)
+    patterns = rng.integers(0, PIXEL_MAX + 1, (10, N_PIXELS))
+
+    def draw(n):
+        y = np.arange(n) % len(patterns)
+        noisy = patterns[y] + rng.normal(0, 40, (n, N_PIXELS))
+        return np.clip(noisy, 0, PIXEL_MAX).astype(np.uint8), y
+
+    (X, y), (X_new, _) = draw(300), draw(100)
+    return X, y, X_new
 
 
 @pytest.fixture(scope="session")

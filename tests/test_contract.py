@@ -1,8 +1,8 @@
-"""The contracts of scikit-learn's estimator checks, run on real images.
+"""The contracts of scikit-learn's estimator checks, run on images.
 
 scikit-learn's checks use synthetic data of a few features, which our
 estimators refuse (see test_common.py); these tests verify the same
-properties on Fashion-MNIST pixels.
+properties on synthetic 28x28 pixels, so that they need no dataset.
 """
 
 import joblib
@@ -24,8 +24,8 @@ IDS = ["cnn", "mlp", "augmenter"]
 
 
 @pytest.fixture(scope="module")
-def data(small):
-    return small[0][:300], small[1][:300], small[2][:100]
+def data(synthetic):
+    return synthetic
 
 
 @pytest.mark.parametrize("estimator", ALL, ids=IDS)
