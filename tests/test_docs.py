@@ -49,7 +49,7 @@ def test_readme_quickstart_runs(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     accuracy = float(re.search(r"CNN test accuracy: ([\d.]+)", done.stdout).group(1))
     print(f"quickstart: {seconds:.0f} s, CNN test accuracy {accuracy:.4f}")
-    assert accuracy >= 0.80  # the README says "about 0.85"
+    assert accuracy >= 0.79  # the README says "about 0.82": seed 0 scores 0.821
 
 
 @pytest.mark.slow
@@ -58,8 +58,9 @@ def test_example_runs(example, tmp_path):
     done, seconds = _run(example.read_text(), tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     print(f"{example.name}: {seconds:.0f} s")
-    # each takes under a minute alone; the other test process shares the cores
-    assert seconds < 120
+    # each takes under a minute alone (6-41 s here); the other test process
+    # shares the two cores
+    assert seconds < 90
 
 
 def test_every_gallery_example_has_a_title():
