@@ -41,6 +41,7 @@ class Recorder(keras.callbacks.Callback):
         Recorder.runs.append(self)  # a reference, so that no id is reused
 
 
+@pytest.mark.slow
 def test_callbacks_run_inside_a_grid_search_without_sharing_state(small):
     X, y = small[0], small[1]
     template = Recorder()

@@ -76,6 +76,7 @@ def test_zero_weights_train_as_if_those_rows_were_dropped(small):
     np.testing.assert_allclose(zeroed, dropped, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_class_weight_can_be_grid_searched(small):
     X, y = small[0], small[1]
     grid = {"class_weight": [None, "balanced", {SHIRT: 2.0}]}

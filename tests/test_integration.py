@@ -22,6 +22,9 @@ from fashion_estimators import (
     FashionMLPClassifier,
 )
 
+# each test fits many models: searches, cross-validation, ensembles
+pytestmark = pytest.mark.slow
+
 # One epoch and the smallest networks: these tests check wiring, not accuracy.
 CNN = dict(FAST_CNN, epochs=1, filters=(4,), dense_units=8, augment=None)
 MLP = dict(FAST_MLP, epochs=2, hidden_units=(16,))

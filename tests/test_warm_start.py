@@ -109,6 +109,7 @@ def test_epochs_are_a_parameter_not_a_fit_argument(small, method):
         getattr(clf, method)(small[0], small[1], epochs=5)
 
 
+@pytest.mark.slow
 def test_clone_and_grid_search_fit_every_candidate_afresh(small):
     X, y = small[0], small[1]
     fitted = FashionCNNClassifier(
