@@ -16,7 +16,7 @@ import json
 import re
 from pathlib import Path
 
-from .speed import ACCURATE_CNN
+from .speed import ACCURATE_CNN, format_row
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -46,16 +46,7 @@ def _speed_rows(title: str, report: dict) -> list[str]:
         "| what | measured | target | |",
         "|---|---:|---|---|",
     ]
-    for row in report["rows"]:
-        measured = row["measured"]
-        unit = row["unit"]
-        value = "not reached" if measured is None else f"{measured:.4g} {unit}"
-        target = f"{row['target']} {unit}"
-        verdict = {True: "PASS", False: "FAIL", None: "-"}[row["passed"]]
-        lines.append(
-            f"| {row['what']} | {value.strip()} | {target.strip()} | {verdict} |"
-        )
-    return lines
+    return lines + [format_row(row) for row in report["rows"]]
 
 
 def results_table(benchmark: dict, speed: dict, accurate: dict) -> str:

@@ -198,11 +198,14 @@ def summarise_accurate(results: dict) -> dict:
     return {"accurate_accuracy": run["accuracy"], "accurate_fit_s": run["fit_seconds"]}
 
 
-def _format(row: dict) -> str:
-    measured = row["measured"]
-    value = "not reached" if measured is None else f"{measured:.4g} {row['unit']}"
+def format_row(row: dict) -> str:
+    """One judged target as a Markdown table row: what, measured, target,
+    PASS/FAIL (or "-" when the figure was not reached)."""
+    measured, unit = row["measured"], row["unit"]
+    value = "not reached" if measured is None else f"{measured:.4g} {unit}"
+    target = f"{row['target']} {unit}"
     verdict = {True: "PASS", False: "FAIL", None: "-"}[row["passed"]]
-    return f"| {row['what']} | {value} | {row['target']} {row['unit']} | {verdict} |"
+    return f"| {row['what']} | {value.strip()} | {target.strip()} | {verdict} |"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{header}\n")
     print("| what | measured | target | |\n|---|---:|---|---|")
     for row in rows:
-        print(_format(row))
+        print(format_row(row))
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "command": header,
