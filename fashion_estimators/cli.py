@@ -86,7 +86,7 @@ def _train(args) -> None:
 
 
 def _resumed(args, X, y):
-    from . import load_model, resume
+    from . import load_model
 
     given = [
         f"--{name.replace('_', '-')}"
@@ -104,14 +104,17 @@ def _resumed(args, X, y):
             f"--resume continues with the checkpoint's own settings; drop "
             f"{', '.join(given)} (give --n-train and --seed as for the first run)."
         )
-    saved = type(load_model(args.resume)).__name__
+    # what fashion_estimators.resume does, split so that the checkpoint is
+    # read once and its class checked before any training
+    clf = load_model(args.resume)
+    saved = type(clf).__name__
     expected = {"cnn": "FashionCNNClassifier", "mlp": "FashionMLPClassifier"}
     if args.model and expected[args.model] != saved:
         raise ValueError(
             f"{args.resume} is a checkpoint of a {saved}, not of --model {args.model}."
         )
     print(f"Resuming {args.resume} on {len(X)} images", flush=True)
-    return resume(args.resume, X, y)
+    return clf._finish(X, y, None)
 
 
 def _fitted(args, cls, X, y):

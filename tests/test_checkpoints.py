@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from conftest import FAST_MLP
 
+import fashion_estimators
 from fashion_estimators import (
     FashionCNNClassifier,
     FashionMLPClassifier,
@@ -191,13 +192,18 @@ def test_cli_resume_refuses_a_checkpoint_of_another_model(tmp_path, small, capsy
     )
 
 
-def test_cli_checkpoint_then_resume(tmp_path, capsys):
+def test_cli_checkpoint_then_resume(tmp_path, capsys, monkeypatch):
     path, out = tmp_path / "mlp.ckpt", tmp_path / "mlp.fashion"
     common = ["--n-train", "600", "--out", str(out)]
     args = ["train", "--model", "mlp", "--epochs", "2", "--checkpoint", str(path)]
     assert main([*args, *common]) == 0
     assert len(load_model(path).history_["loss"]) == 2
+    loaded = []
+    monkeypatch.setattr(
+        fashion_estimators, "load_model", lambda p: loaded.append(p) or load_model(p)
+    )
     assert main(["train", "--resume", str(path), *common]) == 0
+    assert loaded == [str(path)]  # the checkpoint is read once
     printed = capsys.readouterr().out
     assert f"Resuming {path} on 600 images" in printed
     assert len(load_model(out).history_["loss"]) == 2
