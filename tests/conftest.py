@@ -20,13 +20,16 @@ from fashion_estimators import (  # noqa: E402
 )
 
 # Settings that make a fit take well under a second; tests that need accuracy
-# use the defaults instead.
+# use the defaults instead. The CNN leaves out the default augmentation, which
+# adds most of a second of graph tracing to every fit; tests of augmentation,
+# test-time flips and of saving them ask for it.
 FAST_CNN = dict(
     filters=(8,),
     dense_units=16,
     epochs=2,
     batch_size=64,
     validation_fraction=0.0,
+    augment=None,
     random_state=0,
 )
 FAST_MLP = dict(

@@ -24,6 +24,7 @@ class EpochCounter(keras.callbacks.Callback):
         self.epochs += 1
 
 
+@pytest.mark.slow
 def test_each_fit_runs_its_own_copy(small):
     counter = EpochCounter()
     clf = FashionMLPClassifier(**FAST_MLP, callbacks=[counter]).fit(small[0], small[1])

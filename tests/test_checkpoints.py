@@ -53,6 +53,7 @@ def test_an_interrupted_fit_leaves_its_last_finished_epoch(tmp_path, small):
     assert saved.checkpoint == str(path)
 
 
+@pytest.mark.slow
 def test_resume_finishes_the_schedule_of_the_interrupted_fit(tmp_path, small):
     X, y, X_test, y_test = small
     path = tmp_path / "mlp.ckpt"
@@ -93,6 +94,7 @@ def test_resuming_a_finished_fit_changes_nothing(tmp_path, small):
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_a_warm_started_fit_checkpoints_its_whole_history(tmp_path, small):
     X, y = small[0], small[1]
     path = tmp_path / "mlp.ckpt"
@@ -192,6 +194,7 @@ def test_cli_resume_refuses_a_checkpoint_of_another_model(tmp_path, small, capsy
     )
 
 
+@pytest.mark.slow
 def test_cli_checkpoint_then_resume(tmp_path, capsys, monkeypatch):
     path, out = tmp_path / "mlp.ckpt", tmp_path / "mlp.fashion"
     common = ["--n-train", "600", "--out", str(out)]

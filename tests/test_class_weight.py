@@ -37,6 +37,7 @@ def test_up_weighting_shirts_raises_their_recall_on_the_test_set(train_set, test
     assert recalls[4.0] >= recalls[1.0] + 0.10
 
 
+@pytest.mark.slow
 def test_class_weight_is_a_per_sample_weight_of_each_label(small):
     X, y = small[0], small[1]
     weights = {SHIRT: 3.0, 0: 0.5}

@@ -178,6 +178,7 @@ def test_early_stopping_restores_the_best_weights(small):
     assert loss == pytest.approx(history["val_loss"][best], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_same_seed_same_model_other_seed_other_model(small):
     X, y = small[0][:300], small[1][:300]
     a = FashionCNNClassifier(**FAST_CNN).fit(X, y).predict_proba(small[2])
@@ -196,7 +197,7 @@ def _network_layers(model) -> list:
 def test_in_model_augmentation_trains_only(small):
     X, y = small[0], small[1]
     augmenter = FashionAugmenter(rotation=10, zoom=0.1)
-    clf = FashionCNNClassifier(**FAST_CNN, augment=augmenter).fit(X, y)
+    clf = FashionCNNClassifier(**dict(FAST_CNN, augment=augmenter)).fit(X, y)
     layer_types = {type(layer).__name__ for layer in _network_layers(clf.model_)}
     assert {"RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom"} <= (
         layer_types
@@ -228,9 +229,10 @@ def _mirror_mean(network, X) -> np.ndarray:
     return mean / mean.sum(axis=1, keepdims=True)
 
 
+@pytest.mark.slow
 def test_test_time_flips_average_each_image_and_its_mirror(small):
     X, y = small[0], small[1]
-    flips = FashionCNNClassifier(**FAST_CNN, augment="flip").fit(X, y)
+    flips = FashionCNNClassifier(**dict(FAST_CNN, augment="flip")).fit(X, y)
     network = flips.model_.get_layer("mirror_average").network
     proba = flips.predict_proba(small[2])
     np.testing.assert_allclose(proba, _mirror_mean(network, small[2]), atol=1e-6)
@@ -239,7 +241,7 @@ def test_test_time_flips_average_each_image_and_its_mirror(small):
     np.testing.assert_allclose(flips.predict_proba(mirrored), proba, atol=1e-6)
     # training is untouched: the same seed without test-time flips trains the
     # same weights, and predicts with the network alone
-    plain = FashionCNNClassifier(**FAST_CNN, augment="flip", test_time_flip=False)
+    plain = FashionCNNClassifier(**dict(FAST_CNN, augment="flip"), test_time_flip=False)
     plain.fit(X, y)
     for a, b in zip(plain.model_.get_weights(), network.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -405,6 +407,7 @@ def test_seeded_networks_never_draw_from_pythons_global_generator(estimator):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_another_thread_drawing_random_numbers_does_not_change_a_fit(small):
     import random
     import threading

@@ -40,6 +40,7 @@ def test_fit_returns_self_and_leaves_params_and_input_alone(estimator, data):
 
 
 @pytest.mark.parametrize("estimator", CLASSIFIERS, ids=IDS[:2])
+@pytest.mark.slow
 def test_fit_is_idempotent(estimator, data):
     X, y, X_test = data
     estimator = clone(estimator)

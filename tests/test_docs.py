@@ -14,14 +14,18 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
 
 
-def test_readme_results_table_is_written_from_the_results_files():
+def test_results_tables_are_written_from_the_results_files():
     assert readme.main(["--check"]) == 0
 
 
-def test_readme_check_fails_when_the_table_is_stale(tmp_path):
-    text = (ROOT / "README.md").read_text().replace("| PASS |", "| FAIL |", 1)
-    (tmp_path / "README.md").write_text(text)
-    assert readme.main(["--check", "--readme", str(tmp_path / "README.md")]) == 1
+@pytest.mark.parametrize("page", ["README.md", "docs/user_guide/benchmarks.md"])
+def test_results_check_fails_when_a_table_is_stale(tmp_path, page):
+    text = (ROOT / page).read_text()
+    assert "| PASS |" in text
+    (tmp_path / "page.md").write_text(text.replace("| PASS |", "| FAIL |", 1))
+    assert readme.main(["--check", "--pages", str(tmp_path / "page.md")]) == 1
+    (tmp_path / "page.md").write_text(text)
+    assert readme.main(["--check", "--pages", str(tmp_path / "page.md")]) == 0
 
 
 def test_readme_is_short():

@@ -28,6 +28,7 @@ def cnn(train_set):
     return FashionCNNClassifier(epochs=1, precision="float32", random_state=0).fit(X, y)
 
 
+@pytest.mark.slow
 def test_onnx_matches_predict_proba_on_1000_test_images(tmp_path, cnn, test_set):
     X = test_set[0][:1000]
     path = export(cnn, tmp_path / "cnn.onnx")
@@ -54,6 +55,7 @@ def test_a_bfloat16_model_exports_in_float32(tmp_path, small):
     assert np.mean(onnx.argmax(1) == ours.argmax(1)) >= 0.97
 
 
+@pytest.mark.slow
 def test_saved_model_serves_the_same_probabilities(tmp_path, cnn, test_set):
     import tensorflow as tf
 
@@ -112,6 +114,7 @@ def test_cli_export(tmp_path, small, capsys):
     )
 
 
+@pytest.mark.slow
 def test_litert_serves_the_same_probabilities(tmp_path, small):
     import tensorflow as tf
 

@@ -38,6 +38,7 @@ def test_failed_fit_leaves_an_unfitted_estimator_unfitted(
 
 
 @pytest.mark.parametrize("exception", [MemoryError(), KeyboardInterrupt()])
+@pytest.mark.slow
 def test_failed_refit_keeps_the_previous_model(small, monkeypatch, exception):
     clf = FashionCNNClassifier(**FAST_CNN).fit(small[0], small[1])
     proba, model, history = clf.predict_proba(small[2]), clf.model_, clf.history_

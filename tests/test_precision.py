@@ -38,7 +38,10 @@ def hardware(monkeypatch):
 
 @pytest.fixture(scope="module")
 def bf16_cnn(small):
-    return FashionCNNClassifier(**FAST_CNN, precision="bfloat16").fit(*small[:2])
+    """With the default augmentation and test-time flips, whose layers must
+    load in float32 too."""
+    params = dict(FAST_CNN, augment="flip+erase", precision="bfloat16")
+    return FashionCNNClassifier(**params).fit(*small[:2])
 
 
 def _policies(model) -> dict[str, str]:
@@ -119,6 +122,7 @@ def test_bfloat16_is_set_per_layer_with_a_float32_output(bf16_cnn, small):
     )
 
 
+@pytest.mark.slow
 def test_bfloat16_learns_as_float32_does(small):
     X, y, X_test, y_test = small
     mlp = FashionMLPClassifier(**{**FAST_MLP, "epochs": 12})
@@ -172,6 +176,7 @@ def test_a_custom_network_gets_the_policy_too(small):
     [FashionCNNClassifier(**FAST_CNN), FashionMLPClassifier(**FAST_MLP)],
     ids=["cnn", "mlp"],
 )
+@pytest.mark.slow
 def test_seeded_bfloat16_fits_are_bit_identical(estimator, small):
     X, y = small[0][:300], small[1][:300]
     first, second = (

@@ -31,7 +31,7 @@ def fitted(small):
     """A CNN with in-model augmentation on integer labels, an MLP on names."""
     X, y = small[0], small[1]
     cnn = FashionCNNClassifier(
-        **FAST_CNN, augment=FashionAugmenter(rotation=5, random_state=1)
+        **dict(FAST_CNN, augment=FashionAugmenter(rotation=5, random_state=1))
     ).fit(X, y)
     mlp = FashionMLPClassifier(**FAST_MLP).fit(X, np.asarray(CLASS_NAMES)[y])
     return {"cnn": cnn, "mlp": mlp}

@@ -51,6 +51,7 @@ def test_warm_start_trains_the_same_network_more_epochs(small):
     assert rates[2] < rates[0]
 
 
+@pytest.mark.slow
 def test_without_warm_start_fit_starts_afresh(small):
     X, y = small[0], small[1]
     clf = FashionMLPClassifier(**FAST_MLP).fit(X, y)
@@ -60,6 +61,7 @@ def test_without_warm_start_fit_starts_afresh(small):
     assert len(clf.history_["loss"]) == FAST_MLP["epochs"]
 
 
+@pytest.mark.slow
 def test_warm_start_on_an_unfitted_estimator_is_a_plain_fit(small):
     X, y = small[0], small[1]
     warm = FashionMLPClassifier(**FAST_MLP, warm_start=True).fit(X, y)
@@ -67,6 +69,7 @@ def test_warm_start_on_an_unfitted_estimator_is_a_plain_fit(small):
     np.testing.assert_array_equal(warm.predict_proba(X), cold.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_warm_start_refuses_labels_it_does_not_know(small):
     X, y = small[0], small[1]
     keep = y < 5
