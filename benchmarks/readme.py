@@ -1,12 +1,13 @@
 """The README's results table, written from the latest full benchmark run.
 
-``python -m benchmarks.readme`` replaces the text between the README's
-``results:start`` and ``results:end`` markers with a table made from
+``python -m benchmarks.readme`` replaces the text between the
+``results:start`` and ``results:end`` markers of the README and of the docs'
+benchmarks page with a table made from
 ``docs/benchmark_results.json`` (``python -m benchmarks`` on all the data),
 ``docs/speed_results.json`` (``python -m benchmarks.speed``) and
 ``docs/accurate_results.json`` (``python -m benchmarks.speed --accurate``), so that the
-README can only show figures that a run wrote. ``--check`` fails instead when
-the README differs from what it would write.
+README and the docs can only show figures that a run wrote. ``--check`` fails
+instead when either differs from what it would write.
 """
 
 from __future__ import annotations
@@ -77,18 +78,24 @@ def results_table(benchmark: dict, speed: dict, accurate: dict) -> str:
     return "\n".join(lines)
 
 
-def updated_readme(readme: str, table: str) -> str:
-    """``readme`` with the text between the markers replaced by ``table``."""
+def with_results(page: str, table: str) -> str:
+    """``page`` with the text between the markers replaced by ``table``."""
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(readme):
-        raise ValueError(f"README.md has no {START} ... {END} block")
-    return pattern.sub(lambda _: f"{START}\n{table}\n{END}", readme)
+    if not pattern.search(page):
+        raise ValueError(f"the page has no {START} ... {END} block")
+    return pattern.sub(lambda _: f"{START}\n{table}\n{END}", page)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.readme")
     parser.add_argument("--check", action="store_true", help="only compare")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument(
+        "--pages",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "README.md", ROOT / "docs" / "user_guide" / "benchmarks.md"],
+        help="the files whose results block to write",
+    )
     parser.add_argument(
         "--benchmark", type=Path, default=ROOT / "docs" / "benchmark_results.json"
     )
@@ -105,16 +112,20 @@ def main(argv: list[str] | None = None) -> int:
             for path in (args.benchmark, args.speed, args.accurate)
         )
     )
-    readme = args.readme.read_text()
-    new = updated_readme(readme, table)
-    if args.check:
-        if new != readme:
-            print(f"{args.readme} is stale: run python -m benchmarks.readme")
-            return 1
-        return 0
-    args.readme.write_text(new)
-    print(f"wrote the results table into {args.readme}")
-    return 0
+    stale = []
+    for page in args.pages:
+        text = page.read_text()
+        new = with_results(text, table)
+        if new == text:
+            continue
+        if args.check:
+            stale.append(page)
+        else:
+            page.write_text(new)
+            print(f"wrote the results table into {page}")
+    for page in stale:
+        print(f"{page} is stale: run python -m benchmarks.readme")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
