@@ -8,6 +8,7 @@ self, parameters and input untouched, idempotent fits, order and subset
 invariance, dtypes, read-only memmaps, feature names) on real images instead.
 """
 
+from conftest import FAST_CNN, FAST_MLP
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fashion_estimators import (
@@ -92,13 +93,10 @@ def expected_failed_checks(estimator) -> dict[str, str]:
     return failures
 
 
-FAST = dict(epochs=1, batch_size=32, validation_fraction=0.0, random_state=0)
-
-
 @parametrize_with_checks(
     [
-        FashionCNNClassifier(filters=(4,), dense_units=8, **FAST),
-        FashionMLPClassifier(hidden_units=(8,), **FAST),
+        FashionCNNClassifier(**FAST_CNN),
+        FashionMLPClassifier(**FAST_MLP),
         FashionAugmenter(random_state=0),
     ],
     expected_failed_checks=expected_failed_checks,

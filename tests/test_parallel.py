@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import FAST_MLP
 from sklearn.model_selection import GridSearchCV
 
 distributed = pytest.importorskip("distributed")
@@ -23,7 +24,7 @@ from fashion_estimators.parallel import (  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-TINY = dict(hidden_units=(32,), epochs=2, batch_size=32, random_state=0)
+TINY = dict(FAST_MLP, epochs=2, batch_size=32)
 
 
 @pytest.fixture(scope="module")
