@@ -1,4 +1,4 @@
-"""The README's results table, written from the latest full benchmark run.
+"""The results tables of the README and the docs, written from the latest runs.
 
 ``python -m benchmarks.readme`` replaces the text between the
 ``results:start`` and ``results:end`` markers of the README and of the docs'
@@ -112,19 +112,18 @@ def main(argv: list[str] | None = None) -> int:
             for path in (args.benchmark, args.speed, args.accurate)
         )
     )
-    stale = []
+    stale = False
     for page in args.pages:
         text = page.read_text()
         new = with_results(text, table)
         if new == text:
             continue
         if args.check:
-            stale.append(page)
+            print(f"{page} is stale: run python -m benchmarks.readme")
+            stale = True
         else:
             page.write_text(new)
             print(f"wrote the results table into {page}")
-    for page in stale:
-        print(f"{page} is stale: run python -m benchmarks.readme")
     return 1 if stale else 0
 
 
