@@ -26,7 +26,7 @@ from fashion_estimators import (
 pytestmark = pytest.mark.slow
 
 # One epoch and the smallest networks: these tests check wiring, not accuracy.
-CNN = dict(FAST_CNN, epochs=1, filters=(4,), dense_units=8, augment=None)
+CNN = dict(FAST_CNN, epochs=1, filters=(4,), dense_units=8)
 MLP = dict(FAST_MLP, epochs=2, hidden_units=(16,))
 
 
