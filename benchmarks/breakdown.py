@@ -139,24 +139,37 @@ def _print_table(runs: list[dict]) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.breakdown")
+def step_parser(prog: str) -> argparse.ArgumentParser:
+    """The options that say which training step to measure; shared with
+    ``benchmarks.kernels``, so that its table describes the same step."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument(
         "--params",
         default="{}",
         help="FashionCNNClassifier parameters as JSON, e.g. '{\"filters\": [32, 64]}'",
     )
-    parser.add_argument("--batch-size", type=int)
+    parser.add_argument(
+        "--batch-size", type=int, help="default: the full training set's"
+    )
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument(
         "--precisions", nargs="+", default=["float32", "bfloat16"], metavar="P"
     )
     parser.add_argument("--out", help="write the figures to this JSON file")
-    args = parser.parse_args(argv)
-    params = json.loads(args.params)
-    batch_size = args.batch_size or FashionCNNClassifier(**params).batch_size_for(
+    return parser
+
+
+def step_batch_size(args: argparse.Namespace, params: dict) -> int:
+    """``--batch-size``, or the one a fit on the full training set takes."""
+    return args.batch_size or FashionCNNClassifier(**params).batch_size_for(
         FULL_TRAINING_SET
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = step_parser("python -m benchmarks.breakdown").parse_args(argv)
+    params = json.loads(args.params)
+    batch_size = step_batch_size(args, params)
     runs = [
         breakdown(params, precision, batch_size, args.repeats)
         for precision in args.precisions

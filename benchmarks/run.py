@@ -105,9 +105,9 @@ def benchmark(
     return result
 
 
-def run_child(module: str, args: list[str], env: dict | None = None) -> dict:
-    """Run ``python -m module --child *args`` in a new process and return the
-    JSON object it prints last; raise with its stderr if it fails."""
+def child_output(module: str, args: list[str], env: dict | None = None) -> str:
+    """Run ``python -m module --child *args`` in a new process and return what
+    it printed; raise with its stderr if it fails."""
     done = subprocess.run(
         [sys.executable, "-m", module, "--child", *args],
         capture_output=True,
@@ -117,4 +117,10 @@ def run_child(module: str, args: list[str], env: dict | None = None) -> dict:
     )
     if done.returncode:
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout
+
+
+def run_child(module: str, args: list[str], env: dict | None = None) -> dict:
+    """Run ``python -m module --child *args`` in a new process and return the
+    JSON object it prints last; raise with its stderr if it fails."""
+    return json.loads(child_output(module, args, env).strip().splitlines()[-1])

@@ -6,7 +6,7 @@ import json
 import pytest
 from conftest import FAST_CNN, FAST_MLP
 
-from benchmarks import measurements, speed, targets
+from benchmarks import kernels, measurements, speed, targets
 from benchmarks.__main__ import main
 from benchmarks.models import MODELS
 from benchmarks.reproductions import REPRODUCTIONS, compact
@@ -189,3 +189,46 @@ def test_parallel_benchmark_summarises_and_judges_its_runs():
     assert verdicts["speedup_vs_loky_2"] == "report"
     runs["cluster_kill"]["scores"] = [[0.8, 0.7], [0.8, 0.72], [0.79, 0.7]]
     assert parallel.summarise(runs)["killed_worker_survived"] is False
+
+
+def test_kernel_times_add_up_the_timed_steps_only():
+    conv = (
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,brg_conv_fwd:avx512_core,"
+        "forward_training,src:f32::blocked:acdb::f0,,alg:convolution_direct,"
+        "mb8_ic1oc32_ih28oh28kh3sh1dh0ph1_iw28ow28kw3sw1dw0pw1,{}"
+    )
+    log = [
+        conv.format(9.0),  # building and warming up: not counted
+        kernels._BEGIN,
+        conv.format(1.5),
+        "onednn_verbose,v1,primitive,create:cache_hit,cpu,convolution,...,0.01",
+        conv.format(2.5),
+        kernels._END,
+        conv.format(9.0),
+    ]
+    parsed = kernels.parse_verbose(log)
+    key = (
+        "convolution",
+        "forward",
+        "mb8_ic1oc32_ih28oh28kh3sh1dh0ph1_iw28ow28kw3sw1dw0pw1",
+    )
+    assert parsed == {key: {"ms": 4.0, "calls": 2, "impl": "brg_conv_fwd:avx512_core"}}
+
+
+def test_kernels_of_a_training_step(tmp_path, capsys):
+    out = tmp_path / "kernels.json"
+    argv = ["--precisions", "float32", "--batch-size", "16", "--repeats", "2"]
+    assert kernels.main([*argv, "--out", str(out)]) == 0
+    (run,) = json.loads(out.read_text())["runs"]
+    found = {
+        (k["primitive"], k["direction"], k["shape"].split("_ih")[0])
+        for k in run["kernels"]
+    }
+    for shape in ("mb16_ic1oc32", "mb16_ic32oc64", "mb16_ic64oc128"):
+        assert ("convolution", "forward", shape) in found
+        assert ("convolution", "backward, weights", shape) in found
+    # the first convolution's input is the data: no gradient flows into it
+    assert ("convolution", "backward, data", "mb16_ic1oc32") not in found
+    assert all(k["ms"] > 0 and k["calls"] >= 1 for k in run["kernels"])
+    assert 0 < sum(k["ms"] for k in run["kernels"]) < run["step_ms"]
+    assert "| **whole step** |" in capsys.readouterr().out
