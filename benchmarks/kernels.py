@@ -3,7 +3,9 @@
 ``python -m benchmarks.kernels`` trains the default CNN network (or the one
 ``--params`` describes) on one batch of random images, ``--repeats`` times, in
 a fresh process per precision with ``ONEDNN_VERBOSE=1``, and adds up the time
-oneDNN reports for each kernel. A kernel is named by its primitive, its
+oneDNN reports for each kernel. With ``--predict`` it times prediction of the
+batch instead (``predict_on_batch``, test-time flips included, as
+``predict_proba`` runs it). A kernel is named by its primitive, its
 direction (forward, backward to the data, backward to the weights) and its
 shape, which tells the layer. What the kernels leave of the whole step is
 TensorFlow's own work: its Eigen ops (ReLU, dropout, the optimizer's update)
@@ -70,9 +72,11 @@ def parse_verbose(lines: Iterable[str]) -> dict[tuple[str, str, str], dict]:
     return dict(kernels)
 
 
-def _child(params: dict, precision: str, batch_size: int, repeats: int) -> None:
-    """Time ``repeats`` training steps between the markers; print their mean
-    in milliseconds as JSON last."""
+def _child(
+    params: dict, precision: str, batch_size: int, repeats: int, predict: bool
+) -> None:
+    """Time ``repeats`` training steps (or predictions) between the markers;
+    print their mean in milliseconds as JSON last."""
     from fashion_estimators import CHANNEL_SHAPE, PIXEL_MAX, FashionCNNClassifier
 
     # isort: split
@@ -84,23 +88,32 @@ def _child(params: dict, precision: str, batch_size: int, repeats: int) -> None:
     labels = rng.integers(0, 10, batch_size)
     model = FashionCNNClassifier(**params, precision=precision).make_network(seed=0)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+
+    def step():
+        if predict:
+            model.predict_on_batch(images)
+        else:
+            model.train_on_batch(images, labels)
+
     for _ in range(3):
-        model.train_on_batch(images, labels)
+        step()
     times = []
     print(_BEGIN, flush=True)
     for _ in range(repeats):
         start = time.perf_counter()
-        model.train_on_batch(images, labels)
+        step()
         times.append(time.perf_counter() - start)
     print(_END, flush=True)
     print(json.dumps({"step_ms": statistics.fmean(times) * 1e3}), flush=True)
 
 
-def kernel_times(params: dict, precision: str, batch_size: int, repeats: int) -> dict:
-    """The kernels of one training step and the whole step, in milliseconds
-    (means over ``repeats`` steps), measured in a fresh process."""
+def kernel_times(
+    params: dict, precision: str, batch_size: int, repeats: int, predict: bool = False
+) -> dict:
+    """The kernels of one training step (or prediction) and the whole step, in
+    milliseconds (means over ``repeats`` steps), measured in a fresh process."""
     env = {**os.environ, "ONEDNN_VERBOSE": "1"}
-    spec = json.dumps([params, precision, batch_size, repeats])
+    spec = json.dumps([params, precision, batch_size, repeats, predict])
     out = child_output("benchmarks.kernels", [spec], env).splitlines()
     kernels = [
         {
@@ -152,21 +165,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from .breakdown import step_batch_size, step_parser
 
-    args = step_parser("python -m benchmarks.kernels").parse_args(argv)
+    parser = step_parser("python -m benchmarks.kernels")
+    parser.add_argument(
+        "--predict", action="store_true", help="time prediction, not training"
+    )
+    args = parser.parse_args(argv)
     params = json.loads(args.params)
     batch_size = step_batch_size(args, params)
     runs = [
-        kernel_times(params, precision, batch_size, args.repeats)
+        kernel_times(params, precision, batch_size, args.repeats, args.predict)
         for precision in args.precisions
     ]
+    what = "prediction" if args.predict else "training step"
     print(
-        f"oneDNN kernels of one training step of FashionCNNClassifier({params}), "
-        f"batch {batch_size}, mean of {args.repeats} steps\n"
+        f"oneDNN kernels of one {what} of FashionCNNClassifier({params}), "
+        f"batch {batch_size}, mean of {args.repeats}\n"
     )
     _print_table(runs)
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({"params": params, "batch_size": batch_size, "runs": runs}, f)
+            figures = {"params": params, "batch_size": batch_size, "runs": runs}
+            json.dump({**figures, "predict": args.predict}, f)
     return 0
 
 

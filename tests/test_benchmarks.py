@@ -232,3 +232,11 @@ def test_kernels_of_a_training_step(tmp_path, capsys):
     assert all(k["ms"] > 0 and k["calls"] >= 1 for k in run["kernels"])
     assert 0 < sum(k["ms"] for k in run["kernels"]) < run["step_ms"]
     assert "| **whole step** |" in capsys.readouterr().out
+
+
+def test_kernels_of_a_prediction_run_forward_on_the_images_and_their_mirrors():
+    run = kernels.kernel_times({}, "float32", 16, 2, predict=True)
+    convolutions = [k for k in run["kernels"] if k["primitive"] == "convolution"]
+    assert len(convolutions) == 3
+    assert {k["direction"] for k in convolutions} == {"forward"}
+    assert all(k["shape"].startswith("mb32_") for k in convolutions)
