@@ -9,8 +9,10 @@ batch instead (``predict_on_batch``, test-time flips included, as
 direction (forward, backward to the data, backward to the weights) and its
 shape, which tells the layer. What the kernels leave of the whole step is
 TensorFlow's own work: its Eigen ops (ReLU, dropout, the optimizer's update)
-and its executor. The whole step is timed in the same process, so it includes
-the small cost of oneDNN's logging.
+and its executor. That remainder can come out negative in training, where
+TensorFlow runs independent kernels side by side (a convolution's two
+backward passes, say), so their times overlap. The whole step is timed in the
+same process, so it includes the small cost of oneDNN's logging.
 
 Complements ``benchmarks.breakdown``, which times each layer's forward and
 backward pass from outside.
@@ -150,7 +152,10 @@ def _print_table(runs: list[dict]) -> None:
     rest = [run["step_ms"] - t for run, t in zip(runs, total, strict=True)]
     steps = [run["step_ms"] for run in runs]
     print("| **all oneDNN kernels** | | " + _cells(total, "**{:.2f}**"))
-    print("| TensorFlow's own ops and executor | | " + _cells(rest, "{:.2f}"))
+    print(
+        "| the step less the kernels (TensorFlow's own ops) | | "
+        + _cells(rest, "{:.2f}")
+    )
     print("| **whole step** | | " + _cells(steps, "**{:.2f}**"))
 
 
