@@ -65,6 +65,14 @@ _PREDICT_CHUNK = 2048
 # that a short fit on a small subset still takes enough gradient steps.
 _AUTO_STEPS_PER_EPOCH = 100
 _AUTO_MIN_BATCH = 32
+# epochs="auto": this many on the full training set. A smaller set takes fewer
+# steps an epoch, so it gets as many epochs as take the same number of steps,
+# which is what the network needs to learn; the cap bounds a fit on a handful
+# of images.
+_AUTO_EPOCHS = 36
+_AUTO_MAX_EPOCHS = 4 * _AUTO_EPOCHS
+FULL_TRAINING_SET = 60_000
+"""Images of Fashion-MNIST's training set, the size the defaults are set for."""
 _FLIP = dict(shift=0.0, rotation=0.0, zoom=0.0, horizontal_flip=True)
 AUGMENTATIONS = {
     "flip": FashionAugmenter(**_FLIP),
@@ -152,7 +160,7 @@ class FashionClassifier(KerasClassifier):
         "learning_rate": P.positive_real(),
         "lr_schedule": P.one_of("cosine", "constant"),
         "optimizer": P.one_of(*OPTIMIZERS),
-        "epochs": P.integer(1),
+        "epochs": P.either(P.one_of("auto"), P.integer(1)),
         "batch_size": P.either(P.one_of("auto"), P.integer(1)),
         "validation_fraction": P.real(0, 1, closed="left"),
         "n_iter_no_change": P.integer(1),
@@ -241,17 +249,16 @@ class FashionClassifier(KerasClassifier):
                 "is None."
             )
         _refuse_epoch_arguments("fit", kwargs)
-        if self.warm_start and self.initialized_:
-            first = self.current_epoch
-            return self._train(X, y, sample_weight, first, first + self.epochs, kwargs)
-        return self._train(X, y, sample_weight, 0, self.epochs, kwargs)
+        first = self.current_epoch if self.warm_start and self.initialized_ else 0
+        return self._train(X, y, sample_weight, first, None, kwargs)
 
     def _train(
         self, X, y, sample_weight, first, last, kwargs, schedule_from=None
     ) -> FashionClassifier:
         """Train epochs ``first`` to ``last`` (a new network when ``first`` is
         0), along a cosine that starts at epoch ``schedule_from`` (``first``
-        unless resuming a checkpointed fit)."""
+        unless resuming a checkpointed fit). ``last`` None trains
+        ``epochs_for`` the images left after the validation split."""
         if self.checkpoint is not None:
             check_folder(self.checkpoint)
         start = time.perf_counter()
@@ -270,7 +277,8 @@ class FashionClassifier(KerasClassifier):
                     y,
                     sample_weight=weights,
                     warm_start=first > 0,
-                    epochs=last - first,  # scikeras counts the epochs to train
+                    # scikeras counts the epochs to train
+                    epochs=None if last is None else last - first,
                     initial_epoch=first,
                     whole_fit=True,
                     schedule_from=first if schedule_from is None else schedule_from,
@@ -462,6 +470,30 @@ class FashionClassifier(KerasClassifier):
         steps = n_samples // _AUTO_STEPS_PER_EPOCH
         return int(min(self._max_auto_batch, max(_AUTO_MIN_BATCH, steps)))
 
+    def epochs_for(self, n_samples: int) -> int:
+        """The number of epochs that ``fit`` trains on ``n_samples`` images.
+
+        ``epochs`` itself when it is a number. "auto" trains 36 epochs on the
+        60,000 images of the full training set. On fewer images, which take
+        fewer gradient steps an epoch, it trains as many epochs as take the
+        same number of steps, at most 144.
+
+        Parameters
+        ----------
+        n_samples : int
+            Training images after any validation split.
+
+        Returns
+        -------
+        int
+        """
+        if self.epochs != "auto":
+            return self.epochs
+        steps = math.ceil(n_samples / self.batch_size_for(n_samples))
+        full = math.ceil(FULL_TRAINING_SET / self.batch_size_for(FULL_TRAINING_SET))
+        epochs = math.ceil(_AUTO_EPOCHS * full / steps)
+        return min(_AUTO_MAX_EPOCHS, max(_AUTO_EPOCHS, epochs))
+
     def _build_keras_model(self) -> keras.Model:
         model = self.make_network(self.n_classes_, self._seed)
         self.precision_ = model_precision(model)
@@ -538,6 +570,13 @@ class FashionClassifier(KerasClassifier):
         # A fit (whole_fit), warm or not, gets the schedule and the validation
         # split; partial_fit, one epoch at a time, gets neither.
         self._fit_callbacks = []
+        split = self.validation_fraction > 0 and whole_fit
+        if split:
+            X, y, sample_weight, kwargs["validation_data"] = self._split_validation(
+                X, y, sample_weight
+            )
+        if epochs is None:  # a fit's own epochs, counted on what it trains on
+            epochs = self.epochs_for(len(X))
         last = initial_epoch + epochs  # scikeras' epochs: how many to train
         if whole_fit and self.lr_schedule == "cosine":
             self._fit_callbacks.append(
@@ -549,10 +588,7 @@ class FashionClassifier(KerasClassifier):
             self.history_ = defaultdict(
                 list, {key: list(values) for key, values in self.history_.items()}
             )
-        if self.validation_fraction > 0 and whole_fit:
-            X, y, sample_weight, kwargs["validation_data"] = self._split_validation(
-                X, y, sample_weight
-            )
+        if split:
             self._fit_callbacks.append(
                 keras.callbacks.EarlyStopping(
                     monitor="val_loss",

@@ -68,8 +68,10 @@ lr_schedule : {"cosine", "constant"}, default="cosine"
 optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.""",
     "epochs": """\
-epochs : int, default=36
-        Most passes over the training data.""",
+epochs : int or "auto", default="auto"
+        Most passes over the training data. "auto" makes 36 on the full
+        training set (60,000 images) and, on fewer images, as many as take the
+        same number of gradient steps, at most 144: see ``epochs_for``.""",
     "validation_fraction": """\
 validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to stop early and
@@ -209,7 +211,7 @@ default="flip+erase"
         learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
-        epochs: int = 36,
+        epochs: int | str = "auto",
         batch_size: int | str = "auto",
         validation_fraction: float = 0.0,
         n_iter_no_change: int = 4,
@@ -328,7 +330,7 @@ class FashionMLPClassifier(FashionClassifier):
         learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
-        epochs: int = 36,
+        epochs: int | str = "auto",
         batch_size: int | str = "auto",
         validation_fraction: float = 0.0,
         n_iter_no_change: int = 6,

@@ -17,6 +17,7 @@ from fashion_estimators import (
     FashionAugmenter,
     FashionCNNClassifier,
     FashionMLPClassifier,
+    _base,
 )
 
 ESTIMATORS = [FashionCNNClassifier(**FAST_CNN), FashionMLPClassifier(**FAST_MLP)]
@@ -391,6 +392,39 @@ def test_fit_trains_at_the_batch_size_it_reports(small):
     n_train = 480  # 600 images less the validation fifth
     assert steps == math.ceil(n_train / clf.batch_size_for(n_train)) == 15
     assert steps_of(batch_size=100)[0] == 5  # fit's own keyword wins
+
+
+@pytest.mark.parametrize(
+    "estimator, n_samples, epochs",
+    [
+        (FashionCNNClassifier(), 60_000, 36),  # 235 steps an epoch at batch 256
+        (FashionCNNClassifier(), 120_000, 36),  # never fewer than on the full set
+        (FashionCNNClassifier(), 5_000, 85),  # 100 steps at batch 50: 36 * 235 / 100
+        (FashionCNNClassifier(), 500, 144),  # 16 steps at batch 32: capped
+        (FashionMLPClassifier(), 60_000, 36),  # 118 steps at batch 512
+        (FashionMLPClassifier(), 5_000, 43),  # 36 * 118 / 100
+        (FashionCNNClassifier(batch_size=1000), 20_000, 108),  # 36 * 60 / 20
+        (FashionCNNClassifier(epochs=7), 500, 7),
+    ],
+)
+def test_auto_epochs_take_the_full_training_sets_steps(estimator, n_samples, epochs):
+    assert estimator.epochs_for(n_samples) == epochs
+
+
+@pytest.mark.slow
+def test_fit_trains_the_epochs_it_reports_for_what_is_left_after_the_split(
+    small, monkeypatch
+):
+    # a smaller "full" set keeps the fit short and the count below the cap
+    monkeypatch.setattr(_base, "FULL_TRAINING_SET", 640)
+    clf = FashionMLPClassifier(
+        **{**FAST_MLP, "epochs": "auto", "batch_size": "auto"},
+        n_iter_no_change=1000,
+    ).set_params(validation_fraction=0.2)
+    clf.fit(small[0], small[1])
+    n_train = 480  # 600 images less the validation fifth: 15 steps at batch 32
+    assert len(clf.history_["loss"]) == clf.epochs_for(n_train) == 48  # 36 * 20 / 15
+    assert clf.epochs_for(600) == 38  # what the whole 600 would have had
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
