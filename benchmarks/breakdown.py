@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from fashion_estimators import (  # noqa: E402
     CHANNEL_SHAPE,
     PIXEL_MAX,
+    TRAIN_SIZE,
     FashionCNNClassifier,
 )
 
@@ -30,9 +31,6 @@ from fashion_estimators import (  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
-FULL_TRAINING_SET = 60_000
-"""Images of the full training set, which sets the default batch size."""
 
 
 def _trained_network(model: keras.Model) -> keras.Model:
@@ -161,9 +159,7 @@ def step_parser(prog: str) -> argparse.ArgumentParser:
 
 def step_batch_size(args: argparse.Namespace, params: dict) -> int:
     """``--batch-size``, or the one a fit on the full training set takes."""
-    return args.batch_size or FashionCNNClassifier(**params).batch_size_for(
-        FULL_TRAINING_SET
-    )
+    return args.batch_size or FashionCNNClassifier(**params).batch_size_for(TRAIN_SIZE)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ _EXPORTS = {
     "N_PIXELS": "_images",
     "PIXEL_MAX": "_images",
     "CLASS_NAMES": "datasets",
+    "TRAIN_SIZE": "datasets",
     "fetch_fashion_mnist": "datasets",
     "stratified_subset": "datasets",
     "FashionAugmenter": "augmentation",
@@ -47,6 +48,7 @@ __all__ = [
     "ModelVersionWarning",
     "N_PIXELS",
     "PIXEL_MAX",
+    "TRAIN_SIZE",
     "export",
     "fetch_fashion_mnist",
     "load_model",
@@ -63,7 +65,12 @@ if TYPE_CHECKING:
     from .augmentation import FashionAugmenter
     from .checkpoints import resume
     from .classifiers import FashionCNNClassifier, FashionMLPClassifier
-    from .datasets import CLASS_NAMES, fetch_fashion_mnist, stratified_subset
+    from .datasets import (
+        CLASS_NAMES,
+        TRAIN_SIZE,
+        fetch_fashion_mnist,
+        stratified_subset,
+    )
     from .export import export
     from .persistence import ModelFileError, ModelVersionWarning, load_model, save_model
 

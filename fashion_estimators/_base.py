@@ -57,6 +57,7 @@ from ._precision import (
 )
 from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter
+from .datasets import TRAIN_SIZE
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,6 @@ _AUTO_MIN_BATCH = 32
 # of images.
 _AUTO_EPOCHS = 36
 _AUTO_MAX_EPOCHS = 4 * _AUTO_EPOCHS
-FULL_TRAINING_SET = 60_000
-"""Images of Fashion-MNIST's training set, the size the defaults are set for."""
 _FLIP = dict(shift=0.0, rotation=0.0, zoom=0.0, horizontal_flip=True)
 AUGMENTATIONS = {
     "flip": FashionAugmenter(**_FLIP),
@@ -490,7 +489,7 @@ class FashionClassifier(KerasClassifier):
         if self.epochs != "auto":
             return self.epochs
         steps = math.ceil(n_samples / self.batch_size_for(n_samples))
-        full = math.ceil(FULL_TRAINING_SET / self.batch_size_for(FULL_TRAINING_SET))
+        full = math.ceil(TRAIN_SIZE / self.batch_size_for(TRAIN_SIZE))
         epochs = math.ceil(_AUTO_EPOCHS * full / steps)
         return min(_AUTO_MAX_EPOCHS, max(_AUTO_EPOCHS, epochs))
 

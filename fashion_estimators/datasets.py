@@ -47,6 +47,9 @@ CLASS_NAMES: tuple[str, ...] = (
 )
 """The ten class names, indexed by label."""
 
+TRAIN_SIZE = 60_000
+"""Images in Fashion-MNIST's training split."""
+
 FEATURE_NAMES: tuple[str, ...] = tuple(f"pixel{i}" for i in range(1, N_PIXELS + 1))
 """Column names of the flattened pixels, as in the widely used CSV copies."""
 

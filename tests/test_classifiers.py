@@ -416,7 +416,7 @@ def test_fit_trains_the_epochs_it_reports_for_what_is_left_after_the_split(
     small, monkeypatch
 ):
     # a smaller "full" set keeps the fit short and the count below the cap
-    monkeypatch.setattr(_base, "FULL_TRAINING_SET", 640)
+    monkeypatch.setattr(_base, "TRAIN_SIZE", 640)
     clf = FashionMLPClassifier(
         **{**FAST_MLP, "epochs": "auto", "batch_size": "auto"},
         n_iter_no_change=1000,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_estimators import CLASS_NAMES, datasets, fetch_fashion_mnist
+from fashion_estimators import CLASS_NAMES, TRAIN_SIZE, datasets, fetch_fashion_mnist
 from fashion_estimators._download import DownloadError
 from fashion_estimators._idx import parse_idx, read_gzip
 
@@ -193,9 +193,10 @@ def test_download_404_is_a_clear_error(isolated, tmp_path, serve, monkeypatch):
 # -------------------------------------------------------------- real data
 def test_real_dataset_layout():
     bunch = fetch_fashion_mnist("train")
-    assert bunch.data.shape == (60000, 784) and bunch.data.dtype == np.uint8
-    assert bunch.images.shape == (60000, 28, 28)
-    np.testing.assert_array_equal(bunch.images.reshape(60000, -1), bunch.data)
+    assert bunch.data.shape == (TRAIN_SIZE, 784) and bunch.data.dtype == np.uint8
+    assert TRAIN_SIZE == 60000
+    assert bunch.images.shape == (TRAIN_SIZE, 28, 28)
+    np.testing.assert_array_equal(bunch.images.reshape(TRAIN_SIZE, -1), bunch.data)
     assert np.bincount(bunch.target).tolist() == [6000] * 10
     assert bunch.target_names == list(CLASS_NAMES) and len(CLASS_NAMES) == 10
     assert bunch.target_names[9] == "Ankle boot"
