@@ -33,14 +33,15 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 
-def _trained_network(model: keras.Model) -> keras.Model:
+def trained_network(model: keras.Model) -> keras.Model:
     """The network a training batch passes through: the one inside test-time
     flips, which training runs as it is."""
     inner = getattr(model.layers[-1], "network", None)
     return model if inner is None else inner
 
 
-def _median_seconds(call, repeats: int) -> float:
+def median_seconds(call, repeats: int) -> float:
+    """Median seconds of ``repeats`` calls of ``call``, after two warm-up calls."""
     call()
     call()
     times = []
@@ -58,7 +59,7 @@ def layer_times(model: keras.Model, images: np.ndarray, repeats: int) -> list[di
     of the weights where there are any, as training computes them); a layer's
     time is what it adds to the time of the layers before it.
     """
-    network = _trained_network(model)
+    network = trained_network(model)
     x = tf.constant(images)
     rows, before = [], 0.0
     for layer in network.layers[1:]:
@@ -72,7 +73,7 @@ def layer_times(model: keras.Model, images: np.ndarray, repeats: int) -> list[di
             # returned, or tf.function would prune the unused gradients away
             return out, tape.gradient(total, prefix.trainable_weights)
 
-        seconds = _median_seconds(lambda s=step: s(x), repeats)
+        seconds = median_seconds(lambda s=step: s(x), repeats)
         rows.append(
             {
                 "layer": layer.name,
@@ -89,7 +90,7 @@ def layer_times(model: keras.Model, images: np.ndarray, repeats: int) -> list[di
 def step_time(model: keras.Model, images, labels, repeats: int) -> float:
     """Median milliseconds of one ``train_on_batch``."""
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    return _median_seconds(lambda: model.train_on_batch(images, labels), repeats) * 1e3
+    return median_seconds(lambda: model.train_on_batch(images, labels), repeats) * 1e3
 
 
 def breakdown(params: dict, precision: str, batch_size: int, repeats: int) -> dict:

@@ -6,7 +6,7 @@ import json
 import pytest
 from conftest import FAST_CNN, FAST_MLP
 
-from benchmarks import kernels, measurements, speed, targets
+from benchmarks import kernels, measurements, speed, targets, weight_gradients
 from benchmarks.__main__ import main
 from benchmarks.models import MODELS
 from benchmarks.reproductions import REPRODUCTIONS, compact
@@ -240,3 +240,23 @@ def test_kernels_of_a_prediction_run_forward_on_the_images_and_their_mirrors():
     assert len(convolutions) == 3
     assert {k["direction"] for k in convolutions} == {"forward"}
     assert all(k["shape"].startswith("mb32_") for k in convolutions)
+
+
+def test_weight_gradients_compute_one_gradient_three_ways(tmp_path, capsys):
+    shapes = weight_gradients.convolution_shapes({"filters": [8, 16]})
+    assert shapes == [(28, 1, 8, 3), (14, 8, 16, 3)]
+    out = tmp_path / "wg.json"
+    argv = ["--params", '{"filters": [8, 16]}', "--batch-size", "4", "--repeats", "2"]
+    argv += ["--precisions", "float32", "--out", str(out)]
+    assert weight_gradients.main(argv) == 0
+    runs = json.loads(out.read_text())["runs"]
+    assert [run["shape"] for run in runs] == [
+        "28x28, 1 to 8 channels",
+        "14x14, 8 to 16 channels",
+    ]
+    for run in runs:
+        assert set(run["ms"]) == {"native", "patches", "swapped"}
+        assert all(ms > 0 for ms in run["ms"].values())
+        # the alternatives compute the very gradient model.fit does
+        assert max(run["relative_error"].values()) < 1e-5
+    assert "| float32 | 14x14, 8 to 16 channels |" in capsys.readouterr().out
