@@ -488,10 +488,12 @@ class FashionClassifier(KerasClassifier):
         """
         if self.epochs != "auto":
             return self.epochs
-        steps = math.ceil(n_samples / self.batch_size_for(n_samples))
-        full = math.ceil(TRAIN_SIZE / self.batch_size_for(TRAIN_SIZE))
-        epochs = math.ceil(_AUTO_EPOCHS * full / steps)
+        full = self._steps_per_epoch(TRAIN_SIZE)
+        epochs = math.ceil(_AUTO_EPOCHS * full / self._steps_per_epoch(n_samples))
         return min(_AUTO_MAX_EPOCHS, max(_AUTO_EPOCHS, epochs))
+
+    def _steps_per_epoch(self, n_samples: int) -> int:
+        return math.ceil(n_samples / self.batch_size_for(n_samples))
 
     def _build_keras_model(self) -> keras.Model:
         model = self.make_network(self.n_classes_, self._seed)
