@@ -47,7 +47,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _params as P
 from ._files import check_folder
-from ._images import validate_pixels
+from ._images import PIXEL_MAX, validate_pixels
 from ._networks import OPTIMIZERS, make_optimizer, with_test_time_flips
 from ._precision import (
     PRECISIONS,
@@ -72,6 +72,9 @@ _AUTO_MIN_BATCH = 32
 # of images.
 _AUTO_EPOCHS = 36
 _AUTO_MAX_EPOCHS = 4 * _AUTO_EPOCHS
+# the sensible range of epochs and batch sizes: beyond them a value is a typo
+_MAX_EPOCHS = 100_000
+_MAX_BATCH = 1 << 20
 _FLIP = dict(shift=0.0, rotation=0.0, zoom=0.0, horizontal_flip=True)
 AUGMENTATIONS = {
     "flip": FashionAugmenter(**_FLIP),
@@ -144,7 +147,8 @@ class FashionClassifier(KerasClassifier):
     """Base class of the Fashion-MNIST classifiers; not for direct use.
 
     Subclasses define ``__init__`` (storing their parameters, which must include
-    those in ``_parameter_constraints`` below) and ``_build_network``.
+    those in ``_parameter_constraints`` below), ``_build_network`` and
+    ``_weight_count``.
     """
 
     _max_auto_batch = 256
@@ -156,13 +160,13 @@ class FashionClassifier(KerasClassifier):
 
     _parameter_constraints = {
         "dropout": P.real(0, 1, closed="left"),
-        "learning_rate": P.positive_real(),
+        "learning_rate": P.real(0, 10, closed="right"),
         "lr_schedule": P.one_of("cosine", "constant"),
         "optimizer": P.one_of(*OPTIMIZERS),
-        "epochs": P.either(P.one_of("auto"), P.integer(1)),
-        "batch_size": P.either(P.one_of("auto"), P.integer(1)),
+        "epochs": P.either(P.one_of("auto"), P.integer(1, _MAX_EPOCHS)),
+        "batch_size": P.either(P.one_of("auto"), P.integer(1, _MAX_BATCH)),
         "validation_fraction": P.real(0, 1, closed="left"),
-        "n_iter_no_change": P.integer(1),
+        "n_iter_no_change": P.integer(1, _MAX_EPOCHS),
         "augment": P.Constraint(
             lambda v: (
                 v is None
@@ -195,7 +199,7 @@ class FashionClassifier(KerasClassifier):
             "None, 'balanced' or a dict of label -> weight",
         ),
         "random_state": P.random_state(),
-        "verbose": P.integer(0),
+        "verbose": P.integer(0, 2),
     }
 
     # scikit-learn's conventions in place of scikeras' kwargs-based ones
@@ -206,6 +210,11 @@ class FashionClassifier(KerasClassifier):
     def _build_network(
         self, n_classes: int, augmentation: list, seed: int | None
     ) -> keras.Model:
+        raise NotImplementedError
+
+    def _weight_count(self, n_classes: int) -> int:
+        """The weights of the built-in network for ``n_classes``, counted
+        from the parameters without building it."""
         raise NotImplementedError
 
     def __sklearn_tags__(self):
@@ -228,7 +237,9 @@ class FashionClassifier(KerasClassifier):
         ----------
         X : array-like or DataFrame
             ``(n, 784)``, ``(n, 28, 28)`` or ``(n, 28, 28, 1)`` pixel
-            intensities in [0, 255], any numeric dtype.
+            intensities, raw in [0, 255] or scaled to [0, 1], any numeric
+            dtype. Which scale is recorded in ``pixel_max_``; later calls must
+            use the same one.
         y : array-like of shape (n,)
             Class labels, numbers or strings.
         sample_weight : array-like of shape (n,), optional
@@ -630,12 +641,14 @@ class FashionClassifier(KerasClassifier):
         history,
         seed,
         progress=None,
+        pixel_max=PIXEL_MAX,
     ):
         """Make this unfitted estimator the fitted one described by the
         arguments, with ``model`` (a compiled Keras model) as its network, as
         ``fit`` would have left it; used by :func:`~fashion_estimators.load_model`.
         ``progress``, from a checkpoint, is the ``(schedule_from, last)``
-        epochs of the fit that was under way.
+        epochs of the fit that was under way; ``pixel_max`` the scale of the
+        pixels fit saw.
         """
         self.classes_ = None  # scikeras' target_encoder reads it
         self.target_encoder_ = self.target_encoder.fit(np.asarray(classes))
@@ -643,6 +656,7 @@ class FashionClassifier(KerasClassifier):
         stub = np.zeros((1, n_features_in), dtype=np.float32)
         self.feature_encoder_ = self.feature_encoder.fit(stub)
         self.n_features_in_ = n_features_in
+        self.pixel_max_ = float(pixel_max)
         if feature_names_in is not None:
             self.feature_names_in_ = np.asarray(feature_names_in, dtype=object)
         self._adopt_network(model)

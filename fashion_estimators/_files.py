@@ -1,11 +1,13 @@
-"""Small file-system checks shared by saving and checkpointing."""
+"""Small file-system checks shared by saving, checkpointing and reading."""
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 
 def check_folder(path: str | os.PathLike) -> None:
@@ -27,3 +29,30 @@ def check_folder(path: str | os.PathLike) -> None:
         raise PermissionError(
             errno.EACCES, f"cannot write in this folder ({error.strerror})", str(folder)
         ) from None
+
+
+def open_regular_file(path: str | os.PathLike) -> BinaryIO:
+    """Open ``path`` for reading in binary mode, if it is a regular file.
+
+    The file is opened without blocking and checked on the open descriptor,
+    so a FIFO or a device given as a file name can neither hang the reader
+    nor be swapped in between the check and the read.
+
+    Raises
+    ------
+    ValueError
+        ``path`` is a folder, a FIFO, a device or a socket.
+    OSError
+        ``path`` cannot be opened (missing, not permitted).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise ValueError(f"{os.fspath(path)} is {kind}; expected a file.")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -5,6 +5,12 @@ receives, a ``(n, 784)`` array or DataFrame of pixel intensities, as well as the
 image layouts ``(n, 28, 28)`` and ``(n, 28, 28, 1)``. This module turns any of
 those into one canonical array, ``(n, 28, 28, 1)`` float32 in [0, 255], with
 errors that say what was received and what was expected.
+
+Pixels may be raw intensities in [0, 255] or scaled to [0, 1], the way most
+tutorials and ``MinMaxScaler`` scale them. ``fit`` records which in
+``pixel_max_`` (255.0 or 1.0: data whose largest value is at most 1 is taken
+as scaled), and every later call must give pixels on that scale: rows that
+look like the other scale are an error, never a silent wrong answer.
 """
 
 from __future__ import annotations
@@ -144,25 +150,73 @@ def to_images(X) -> np.ndarray:
     return X.reshape(-1, *CHANNEL_SHAPE).astype(np.float32, copy=False)
 
 
+def _rows_on_other_scale(images: np.ndarray, pixel_max: float) -> np.ndarray:
+    """For each image, whether it looks like pixels of the other scale than
+    ``pixel_max``: under raw pixels, nothing above 1 and something strictly
+    between 0 and 1; under [0, 1], most of its ink above 1 (a few values
+    above 1 are what ``MinMaxScaler`` gives data brighter than its fit's)."""
+    flat = images.reshape(len(images), -1)
+    if pixel_max == PIXEL_MAX:
+        fractions = np.any((flat > 0) & (flat < 1), axis=1)
+        return fractions & (flat.max(axis=1) <= 1)
+    return np.count_nonzero(flat > 1, axis=1) > 0.5 * np.count_nonzero(flat, axis=1)
+
+
+def _scale_error(name: str, pixel_max: float, off: np.ndarray, fitting: bool) -> str:
+    rows = f"{np.count_nonzero(off)} of {len(off)} rows, e.g. row {np.argmax(off)}"
+    if fitting:
+        return (
+            f"X mixes raw pixels in [0, {PIXEL_MAX}] with rows that look scaled to "
+            f"[0, 1] ({rows}); give {name} every row on one scale."
+        )
+    if pixel_max == PIXEL_MAX:
+        return (
+            f"X looks scaled to [0, 1] ({rows}), but {name} was fitted on raw "
+            f"pixels in [0, {PIXEL_MAX}]; pass pixels on the scale fit received "
+            f"(multiply by {PIXEL_MAX})."
+        )
+    return (
+        f"X looks like raw pixels in [0, {PIXEL_MAX}] ({rows}), but {name} was "
+        f"fitted on pixels scaled to [0, 1]; scale X as for fit (divide by "
+        f"{PIXEL_MAX})."
+    )
+
+
 def validate_pixels(estimator, X, *, reset: bool) -> np.ndarray:
     """Validate X for ``estimator`` and record or check what ``fit`` saw.
 
-    Sets ``n_features_in_`` (784) and, for a DataFrame with string column
-    names, ``feature_names_in_`` when ``reset`` is True; checks them otherwise.
+    Sets ``n_features_in_`` (784), ``pixel_max_`` (the scale of the pixels)
+    and, for a DataFrame with string column names, ``feature_names_in_`` when
+    ``reset`` is True; checks them otherwise.
 
     Returns
     -------
     ndarray
-        ``(n, 28, 28, 1)`` float32 images in [0, 255].
+        ``(n, 28, 28, 1)`` float32 images in [0, 255], whatever the scale of X.
+
+    Raises
+    ------
+    ValueError
+        Besides :func:`check_pixels`' errors: rows on another pixel scale than
+        the fitted one, or, in fit, rows of both scales.
     """
     images = to_images(X)
     flat_view = X if isinstance(X, pd.DataFrame) else images.reshape(len(images), -1)
     validate_data(estimator, flat_view, reset=reset, skip_check_array=True)
+    if reset:
+        high = images.max()
+        estimator.pixel_max_ = 1.0 if 0 < high <= 1 else float(PIXEL_MAX)
+    pixel_max = getattr(estimator, "pixel_max_", float(PIXEL_MAX))
+    off = _rows_on_other_scale(images, pixel_max)
+    if off.any():
+        raise ValueError(_scale_error(type(estimator).__name__, pixel_max, off, reset))
+    if pixel_max != PIXEL_MAX:
+        images = images * np.float32(PIXEL_MAX / pixel_max)
     return images
 
 
-def like_input(images: np.ndarray, X):
-    """Return ``images`` in the layout, dtype and container of the original X.
+def like_input(images: np.ndarray, X, pixel_max: float = PIXEL_MAX):
+    """Return ``images`` in the layout, dtype, scale and container of X.
 
     Parameters
     ----------
@@ -170,10 +224,14 @@ def like_input(images: np.ndarray, X):
         Float images in [0, 255].
     X : array-like or DataFrame
         The input the images were made from.
+    pixel_max : float, default=255
+        The largest intensity of X's scale: 255, or 1 for pixels in [0, 1].
     """
     original = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
+    if pixel_max != PIXEL_MAX:
+        images = images * (pixel_max / PIXEL_MAX)
     if original.dtype.kind in "iub":
-        images = np.clip(np.rint(images), 0, PIXEL_MAX)
+        images = np.clip(np.rint(images), 0, pixel_max)
     out = images.reshape(original.shape).astype(original.dtype, copy=False)
     if isinstance(X, pd.DataFrame):
         return pd.DataFrame(out, index=X.index, columns=X.columns)

@@ -8,6 +8,7 @@ what was received.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -29,7 +30,10 @@ def _is_int(value) -> bool:
 
 
 def _is_real(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
+    """A finite real number: NaN and infinity are never a sensible setting."""
+    return (
+        isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    )
 
 
 def integer(low: int, high: int | None = None) -> Constraint:
@@ -58,11 +62,6 @@ def real(low: float, high: float, *, closed: str = "both") -> Constraint:
     return Constraint(accepts, f"a number in {interval}")
 
 
-def positive_real() -> Constraint:
-    """A real number > 0."""
-    return Constraint(lambda v: _is_real(v) and v > 0, "a number > 0")
-
-
 def one_of(*options) -> Constraint:
     """One of the given values."""
     return Constraint(
@@ -71,23 +70,31 @@ def one_of(*options) -> Constraint:
     )
 
 
-def int_sequence(low: int = 1) -> Constraint:
-    """A non-empty tuple or list of integers >= ``low``."""
+def int_sequence(low: int, high: int, max_length: int) -> Constraint:
+    """A tuple or list of 1 to ``max_length`` integers in ``[low, high]``."""
     return Constraint(
         lambda v: (
             isinstance(v, (tuple, list))
-            and len(v) > 0
-            and all(_is_int(x) and x >= low for x in v)
+            and 0 < len(v) <= max_length
+            and all(_is_int(x) and low <= x <= high for x in v)
         ),
-        f"a non-empty tuple of integers >= {low}",
+        f"a tuple of 1 to {max_length} integers in [{low}, {high}]",
     )
 
 
+SEED_MAX = 2**32 - 1
+"""The largest seed NumPy accepts."""
+
+
 def random_state() -> Constraint:
-    """None, an int seed, or a numpy RandomState."""
+    """None, an int seed in [0, 2**32 - 1], or a numpy RandomState."""
     return Constraint(
-        lambda v: v is None or _is_int(v) or isinstance(v, np.random.RandomState),
-        "None, an integer seed or a numpy.random.RandomState",
+        lambda v: (
+            v is None
+            or (_is_int(v) and 0 <= v <= SEED_MAX)
+            or isinstance(v, np.random.RandomState)
+        ),
+        f"None, an integer seed in [0, {SEED_MAX}] or a numpy.random.RandomState",
     )
 
 

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _params as P
 from ._images import PIXEL_MAX, like_input, validate_pixels
+from .datasets import FEATURE_NAMES
 
 _BATCH = 4096
 
@@ -31,7 +32,10 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
     ``fit_transform`` returns an augmented copy of X; ``transform`` returns X
     unchanged. Accepts every pixel layout the classifiers accept: ``(n, 784)``,
     ``(n, 28, 28)``, ``(n, 28, 28, 1)`` or a DataFrame of 784 columns, with
-    values in [0, 255].
+    values in [0, 255] or scaled to [0, 1] (returned on the same scale).
+    ``set_output(transform="pandas")`` makes it return DataFrames of 784
+    columns named by ``get_feature_names_out``; give it flat ``(n, 784)``
+    pixels then.
 
     The CNN's own default augmentation is not this class's default: it is
     flips and Random Erasing, ``augment="flip+erase"``, which scored higher on
@@ -62,6 +66,9 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         784, the number of pixels per image.
+    pixel_max_ : float
+        255.0 for raw pixels, 1.0 for pixels scaled to [0, 1], as in the
+        classifiers.
     feature_names_in_ : ndarray of str
         Column names, when ``fit`` received a DataFrame with string columns.
 
@@ -195,7 +202,7 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
             for layer in layers:
                 batch = layer(batch, training=True)
             out[start : start + _BATCH] = keras.ops.convert_to_numpy(batch)
-        return like_input(out, X)
+        return like_input(out, X, self.pixel_max_)
 
     def transform(self, X):
         """Return X unchanged: data that is predicted or scored is never
@@ -213,6 +220,36 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         validate_pixels(self, X, reset=False)
         return X
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the 784 output pixels: those of the input.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            The input's column names; they must match ``feature_names_in_``
+            when ``fit`` saw names.
+
+        Returns
+        -------
+        ndarray of str
+            ``input_features``, else ``feature_names_in_``, else ``pixel1``
+            to ``pixel784`` as in :func:`fetch_fashion_mnist`'s frames.
+        """
+        check_is_fitted(self, "n_features_in_")
+        fitted = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            names = FEATURE_NAMES if fitted is None else fitted
+        else:
+            names = list(input_features)
+            if len(names) != self.n_features_in_ or (
+                fitted is not None and list(fitted) != names
+            ):
+                raise ValueError(
+                    f"input_features has {len(names)} names; expected the "
+                    f"{self.n_features_in_} column names fit saw."
+                )
+        return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -6,6 +6,11 @@ its optimizer state, the history so far, the seed, and which epochs the fit
 was to train. Each write replaces the file atomically, so a fit killed at any
 moment (Ctrl-C, SIGTERM, SIGKILL, a lost machine) leaves the checkpoint of its
 last finished epoch. :func:`resume` trains the epochs that were left.
+
+A checkpoint never records its own path: a model file that named a path would
+let whoever made it overwrite a file of whoever loads it. ``load_model`` gives
+``checkpoint=None``; :func:`resume` goes on writing the file it resumes, where
+it is now, so a checkpoint moved or copied to another machine resumes there.
 """
 
 from __future__ import annotations
@@ -74,7 +79,8 @@ def resume(path: str | os.PathLike, X, y, *, sample_weight=None) -> FashionClass
     It goes on writing the same checkpoint. The result is not bit-identical to
     an uninterrupted fit: the order of the batches and the random masks after
     the resumed epoch are drawn afresh. A validation split is drawn again from
-    the same seed, but early stopping's patience starts over.
+    the same seed, but early stopping's patience starts over. The fit goes on
+    writing ``path``, wherever the checkpoint was first written.
 
     Parameters
     ----------
@@ -96,4 +102,10 @@ def resume(path: str | os.PathLike, X, y, *, sample_weight=None) -> FashionClass
     >>> # ...killed at epoch 20 of 36; later, or on another machine:
     >>> clf = resume("cnn.ckpt", X, y)  # doctest: +SKIP
     """
-    return persistence.load_model(path)._finish(X, y, sample_weight)
+    return load_checkpoint(path)._finish(X, y, sample_weight)
+
+
+def load_checkpoint(path: str | os.PathLike) -> FashionClassifier:
+    """The estimator in the checkpoint ``path``, set to go on checkpointing
+    to ``path`` itself (``load_model`` leaves ``checkpoint`` None)."""
+    return persistence.load_model(path).set_params(checkpoint=path)

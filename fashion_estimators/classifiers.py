@@ -13,6 +13,7 @@ import keras
 
 from . import _params as P
 from ._base import FashionClassifier
+from ._images import IMAGE_SHAPE, N_PIXELS
 from ._networks import build_cnn, build_mlp, wrap_network
 from .augmentation import FashionAugmenter
 
@@ -48,8 +49,10 @@ checkpoint : str, path-like or None, default=None
         ``save_model``'s format: network, optimizer state, history, seed and
         the epochs still to train. A fit stopped at any moment leaves the
         checkpoint of its last finished epoch there; ``load_model`` reads it,
-        and ``resume(checkpoint, X, y)`` trains the epochs that were left.
-        Its folder must exist.""",
+        and ``resume(checkpoint, X, y)`` trains the epochs that were left,
+        writing on to the same file. Its folder must exist. Model files never
+        store this path: a loaded estimator has ``checkpoint=None``, so a
+        file from someone else cannot make a fit write anywhere.""",
     "callbacks": """\
 callbacks : list of keras.callbacks.Callback or None, default=None
         Keras callbacks run by every ``fit`` and ``partial_fit``, after the
@@ -89,6 +92,11 @@ classes_ : ndarray of shape (n_classes,)
         The labels seen in ``fit``.
     n_features_in_ : int
         784.
+    pixel_max_ : float
+        255.0 when ``fit`` received raw pixels in [0, 255], 1.0 when it
+        received pixels scaled to [0, 1] (its largest value was at most 1).
+        ``predict``, ``score`` and further fits take pixels on that scale and
+        refuse rows that look like the other one.
     model_ : keras.Model
         The trained network.
     precision_ : {"float32", "bfloat16"}
@@ -99,6 +107,15 @@ classes_ : ndarray of shape (n_classes,)
         ``validation_fraction > 0``.""",
 }
 """Parameter and attribute descriptions both classifiers share, written once."""
+
+# the widest layer and the most hidden layers a parameter may ask for
+_MAX_WIDTH = 1 << 14
+_MAX_DEPTH = 16
+
+
+def _dense_count(widths) -> int:
+    """Weights and biases of dense layers of these widths, input first."""
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
 
 def _shared_docs(cls):
@@ -116,9 +133,9 @@ class FashionCNNClassifier(FashionClassifier):
     with dropout) trained on flipped and randomly erased images
     along a cosine learning-rate schedule; it predicts the mean of its outputs
     on each image and its mirror. Takes the same X as any
-    scikit-learn classifier: raw pixels in [0, 255] as ``(n, 784)``,
-    ``(n, 28, 28)``, ``(n, 28, 28, 1)`` or a DataFrame of 784 columns;
-    rescaling happens inside the network.
+    scikit-learn classifier: raw pixels in [0, 255], or pixels scaled to
+    [0, 1], as ``(n, 784)``, ``(n, 28, 28)``, ``(n, 28, 28, 1)`` or a
+    DataFrame of 784 columns; rescaling happens inside the network.
 
     Parameters
     ----------
@@ -192,8 +209,9 @@ default="flip+erase"
 
     _parameter_constraints = {
         **FashionClassifier._parameter_constraints,
-        "filters": P.int_sequence(),
-        "dense_units": P.integer(1),
+        # each block halves the image: 28 pixels take at most 4 of them
+        "filters": P.int_sequence(1, _MAX_WIDTH, max_length=4),
+        "dense_units": P.integer(1, _MAX_WIDTH),
         "batch_norm": P.one_of(True, False),
         "network": P.Constraint(
             lambda v: v is None or callable(v), "None or a callable"
@@ -246,6 +264,14 @@ default="flip+erase"
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+
+    def _weight_count(self, n_classes: int) -> int:
+        channels, side, count = 1, IMAGE_SHAPE[0], 0
+        for width in self.filters:
+            count += 9 * channels * width + (4 if self.batch_norm else 1) * width
+            channels, side = width, side // 2
+        flat = side * side * channels
+        return count + _dense_count((flat, self.dense_units, n_classes))
 
     def _build_network(
         self, n_classes: int, augmentation: list, seed: int | None
@@ -318,7 +344,7 @@ class FashionMLPClassifier(FashionClassifier):
 
     _parameter_constraints = {
         **FashionClassifier._parameter_constraints,
-        "hidden_units": P.int_sequence(),
+        "hidden_units": P.int_sequence(1, _MAX_WIDTH, max_length=_MAX_DEPTH),
     }
     _max_auto_batch = 512
 
@@ -362,6 +388,9 @@ class FashionMLPClassifier(FashionClassifier):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+
+    def _weight_count(self, n_classes: int) -> int:
+        return _dense_count((N_PIXELS, *self.hidden_units, n_classes))
 
     def _build_network(
         self, n_classes: int, augmentation: list, seed: int | None

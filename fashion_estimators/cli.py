@@ -86,7 +86,7 @@ def _train(args) -> None:
 
 
 def _resumed(args, X, y):
-    from . import load_model
+    from .checkpoints import load_checkpoint
 
     given = [
         f"--{name.replace('_', '-')}"
@@ -106,7 +106,7 @@ def _resumed(args, X, y):
         )
     # what fashion_estimators.resume does, split so that the checkpoint is
     # read once and its class checked before any training
-    clf = load_model(args.resume)
+    clf = load_checkpoint(args.resume)
     saved = type(clf).__name__
     expected = {"cnn": "FashionCNNClassifier", "mlp": "FashionMLPClassifier"}
     if args.model and expected[args.model] != saved:

@@ -4,9 +4,10 @@
 file from someone else is as dangerous as their script. :func:`save_model`
 writes a zip archive that holds only data:
 
-* ``model.keras``: the network in Keras' native format, loaded with
-  ``safe_mode=True`` (no Python bytecode, no lambdas) and only Keras' own layer
-  classes and this package's ``MirrorAverage`` allowed;
+* ``model.keras``: the network in Keras' native format, loaded in memory
+  with ``safe_mode=True`` (no Python bytecode, no lambdas), after every class
+  and function its config names has been checked against the package's
+  allow-list (``_keras_archive``);
 * ``estimator.json``: the estimator's class name, parameters, classes, input
   width and training history;
 * ``manifest.json``: the format version, the package versions that wrote the
@@ -14,19 +15,24 @@ writes a zip archive that holds only data:
 
 A file written under other versions of the package, TensorFlow, Keras,
 scikit-learn, scikeras or NumPy still loads, with a :class:`ModelVersionWarning`.
+
+A file is data, and bounded: every member is read up to a cap, the
+description is checked value by value and against the network it comes with
+before Keras builds that network, and whatever is wrong with a file, however
+it was made, raises :class:`ModelFileError` naming it. No path stored in a file
+is ever written to: the ``checkpoint`` parameter is not saved, and a loaded
+estimator has ``checkpoint=None``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
 import tempfile
 import warnings
 import zipfile
-import zlib
 from pathlib import Path
 
 import keras
@@ -35,8 +41,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _params
 from ._base import FashionClassifier
-from ._files import check_folder
-from ._networks import MirrorAverage
+from ._files import check_folder, open_regular_file
+from ._images import N_PIXELS, PIXEL_MAX
+from ._keras_archive import (
+    WEIGHTS as _WEIGHTS,
+)
+from ._keras_archive import (
+    UnsafeNetworkError,
+    load_network,
+    parse_json,
+    read_members,
+    read_network,
+    shape_signature,
+)
 from ._versions import versions
 from .augmentation import FashionAugmenter
 from .classifiers import FashionCNNClassifier, FashionMLPClassifier
@@ -46,11 +63,32 @@ logger = logging.getLogger(__name__)
 FORMAT = "fashion-estimators-model"
 FORMAT_VERSION = 1
 _MANIFEST, _ESTIMATOR, _NETWORK = "manifest.json", "estimator.json", "model.keras"
-_MEMBERS = (_ESTIMATOR, _NETWORK)
-_MAX_MEMBER_BYTES = 1 << 30  # refuse zip bombs before reading them
-
-# Layers of this package that a network may contain, by their Keras-registered name.
-_OWN_LAYERS = {keras.saving.get_registered_name(MirrorAverage)}
+# The largest unpacked size of each member. The network's cap is the Keras
+# archive's total (each of its members has its own cap as well).
+_MEMBER_BYTES = {
+    _MANIFEST: 64 << 10,
+    _ESTIMATOR: 4 << 20,
+    _NETWORK: 1 << 30,
+}
+# A member larger than this must not inflate more than _MAX_RATIO times: a
+# network's float weights barely compress, a zip bomb's zeros a thousandfold,
+# so a large allocation needs a file of comparable size.
+_SMALL_MEMBER = 64 << 20
+_MAX_RATIO = 4
+_MAX_EPOCH = 10**7
+_DESCRIPTION_KEYS = {
+    "estimator",
+    "params",
+    "classes",
+    "n_features_in",
+    "feature_names_in",
+    "history",
+    "seed",
+    "progress",
+}
+# the scale of the pixels fit saw; files from before it was recorded had raw ones
+_OPTIONAL_KEYS = {"pixel_max": PIXEL_MAX}
+_UNSAVED_PARAMS = ("checkpoint",)
 # Loading looks classes up here, never by importing a name read from the file.
 _ESTIMATORS = {
     cls.__name__: cls for cls in (FashionCNNClassifier, FashionMLPClassifier)
@@ -162,10 +200,14 @@ def save_model(estimator: FashionClassifier, path: str | os.PathLike) -> Path:
     ----------
     estimator : FashionCNNClassifier or FashionMLPClassifier
         A fitted classifier. Its parameters must be storable as JSON: a custom
-        ``network`` callable is not (use joblib for those).
+        ``network`` callable is not (use joblib for those). ``checkpoint`` is
+        not stored: a file never names a path to write.
     path : str or path-like
-        The file to write; it is replaced atomically, so a reader never sees a
-        half-written file.
+        The file to write. It is written under a new temporary name in the
+        same folder, created exclusively, and then renamed over ``path``, so
+        a reader never sees a half-written file, a symlink planted at the
+        temporary name is never followed, and of concurrent saves to one
+        path the last to finish wins, whole.
 
     Returns
     -------
@@ -191,6 +233,17 @@ def save_model(estimator: FashionClassifier, path: str | os.PathLike) -> Path:
     return path
 
 
+def _file_mode() -> int:
+    """The mode a new file gets from ``open``: 0o666 less the umask (mkstemp
+    makes its files private, which a shared model file should not be)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def _write(
     estimator: FashionClassifier,
     path: Path,
@@ -201,11 +254,13 @@ def _write(
     checkpoint also records ``progress``, the epochs of the fit under way."""
     check_folder(path)
     feature_names = getattr(estimator, "feature_names_in_", None)
+    params = estimator.get_params(deep=False)
+    params.update(dict.fromkeys(_UNSAVED_PARAMS))
     description = {
         "estimator": type(estimator).__name__,
         "params": {
             name: _encode_param(name, value, estimator)
-            for name, value in estimator.get_params(deep=False).items()
+            for name, value in params.items()
         },
         "classes": _encode_labels(np.asarray(estimator.classes_)),
         "n_features_in": int(estimator.n_features_in_),
@@ -213,6 +268,7 @@ def _write(
         "history": {key: [float(v) for v in values] for key, values in history.items()},
         "seed": getattr(estimator, "_seed", None),
         "progress": progress,
+        "pixel_max": float(getattr(estimator, "pixel_max_", PIXEL_MAX)),
     }
     members = {_ESTIMATOR: json.dumps(description, indent=1).encode()}
     with tempfile.TemporaryDirectory() as folder:
@@ -225,79 +281,96 @@ def _write(
         "versions": versions(),
         "sha256": {name: _sha256(data) for name, data in members.items()},
     }
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    # mkstemp creates the file exclusively (O_EXCL: never through a symlink)
+    # under a name no other save shares
+    fd, partial = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
+    )
     try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(_MANIFEST, json.dumps(manifest, indent=1))
-            for name, data in members.items():
-                # trained float weights barely compress, and deflating them
-                # costs ten times the save itself: a checkpoint per epoch
-                # must not double a short epoch
-                stored = zipfile.ZIP_STORED if name == _NETWORK else None
-                archive.writestr(name, data, compress_type=stored)
+        with os.fdopen(fd, "wb") as file:
+            with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(_MANIFEST, json.dumps(manifest, indent=1))
+                for name, data in members.items():
+                    # trained float weights barely compress, and deflating them
+                    # costs ten times the save itself: a checkpoint per epoch
+                    # must not double a short epoch
+                    stored = zipfile.ZIP_STORED if name == _NETWORK else None
+                    archive.writestr(name, data, compress_type=stored)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(partial, _FILE_MODE)
         os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 # ------------------------------------------------------------------ loading
-def _read_members(path: Path) -> tuple[dict, dict[str, bytes]]:
-    what = f"{path} is not a fashion-estimators model file"
-    with open(path, "rb") as file:
-        head = file.read(4)
+class _Refused(Exception):
+    """Why a file is not a model this package loads; load_model adds the path."""
+
+
+def _bounded_caps(archive: zipfile.ZipFile) -> dict[str, int]:
+    """Each member's cap, lowered for a large member that inflates suspiciously."""
+    caps = dict(_MEMBER_BYTES)
+    for info in archive.infolist():
+        if info.filename in caps and info.file_size > _SMALL_MEMBER:
+            caps[info.filename] = min(
+                caps[info.filename],
+                max(_SMALL_MEMBER, _MAX_RATIO * info.compress_size),
+            )
+    return caps
+
+
+def _read_members(file) -> tuple[dict, dict[str, bytes]]:
+    head = file.read(4)
+    file.seek(0)
     if head[:1] == b"\x80":
-        raise ModelFileError(
-            f"{what}: it looks like a pickle or joblib file; open it with "
-            "joblib.load only if you trust whoever made it."
+        raise _Refused(
+            "it looks like a pickle or joblib file; open it with joblib.load "
+            "only if you trust whoever made it."
         )
     # a zip archive starts with a local file header; checking it also refuses
     # files that merely embed one, which zipfile would find from the end
     if head != b"PK\x03\x04":
-        raise ModelFileError(f"{what}: it is not a zip archive.")
+        raise _Refused("it is not a zip archive.")
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as error:
-        raise ModelFileError(f"{what}: {error}") from None
-    with archive:
-        sizes = {info.filename: info.file_size for info in archive.infolist()}
-        if _MANIFEST not in sizes:
-            raise ModelFileError(f"{what}: it has no {_MANIFEST}.")
-        try:
-            manifest = json.loads(archive.read(_MANIFEST))
-        except (ValueError, zipfile.BadZipFile, zlib.error) as error:
-            raise ModelFileError(f"{what}: unreadable {_MANIFEST} ({error}).") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise ModelFileError(f"{what}: its manifest names no {FORMAT!r} format.")
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(
-                f"{path} is format version {manifest.get('format_version')!r}; this "
-                f"fashion-estimators reads version {FORMAT_VERSION}."
+        with zipfile.ZipFile(file) as archive:
+            members = read_members(archive, _bounded_caps(archive))
+    except UnsafeNetworkError as error:
+        raise _Refused(f"{error}.") from None
+    except Exception as error:  # zipfile raises a dozen types on crafted input
+        raise _Refused(f"{type(error).__name__}: {error}.") from None
+    if _MANIFEST not in members:
+        raise _Refused(f"it has no {_MANIFEST}.")
+    manifest = parse_json(members.pop(_MANIFEST), _MANIFEST)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _Refused(f"its manifest names no {FORMAT!r} format.")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise _Refused(
+            f"it is format version {manifest.get('format_version')!r}; this "
+            f"fashion-estimators reads version {FORMAT_VERSION}."
+        )
+    checksums = manifest.get("sha256")
+    for name in (_ESTIMATOR, _NETWORK):
+        if name not in members:
+            raise _Refused(f"it is incomplete: {name} is missing.")
+        if not isinstance(checksums, dict) or _sha256(members[name]) != checksums.get(
+            name
+        ):
+            raise _Refused(
+                f"it was altered or corrupted: the checksum of {name} does not "
+                "match its manifest."
             )
-        members = {}
-        for name in _MEMBERS:
-            if name not in sizes:
-                raise ModelFileError(f"{path} is incomplete: {name} is missing.")
-            if sizes[name] > _MAX_MEMBER_BYTES:
-                raise ModelFileError(f"{path}: {name} is implausibly large.")
-            try:
-                members[name] = archive.read(name)
-            except (zipfile.BadZipFile, zlib.error) as error:  # a CRC or inflate error
-                raise ModelFileError(
-                    f"{path} was altered or corrupted: {name} is unreadable ({error})."
-                ) from None
-            if _sha256(members[name]) != manifest.get("sha256", {}).get(name):
-                raise ModelFileError(
-                    f"{path} was altered or corrupted: the checksum of {name} does "
-                    "not match its manifest."
-                )
     return manifest, members
 
 
 def _warn_on_other_versions(path: Path, manifest: dict) -> None:
-    written = manifest.get("versions", {})
+    written = manifest.get("versions")
+    written = written if isinstance(written, dict) else {}
     current = versions()
     differ = [
-        f"{name} {written.get(name)} (now {current[name]})"
+        f"{name} {str(written.get(name))[:40]} (now {current[name]})"
         for name in current
         if written.get(name) != current[name]
     ]
@@ -310,51 +383,119 @@ def _warn_on_other_versions(path: Path, manifest: dict) -> None:
         )
 
 
-def _only_keras_classes(config) -> None:
-    """Refuse a network config that names anything outside Keras itself and
-    this package's own layers."""
-    if isinstance(config, dict):
-        module = config.get("module")
-        own = config.get("registered_name") in _OWN_LAYERS
-        if isinstance(module, str) and module.split(".")[0] != "keras" and not own:
-            raise ModelFileError(
-                f"the network uses {module}.{config.get('class_name')}; only Keras' "
-                "own layers are loaded."
-            )
-        # scikeras registers a pickled model's class under ">ClassName" (an
-        # empty package) for the rest of the process; that name is Keras' own
-        name = config.get("class_name")
-        if config.get("registered_name") not in (None, name, f">{name}") and not own:
-            raise ModelFileError(
-                f"the network uses the custom object {config['registered_name']!r}; "
-                "only Keras' own layers are loaded."
-            )
-        for value in config.values():
-            _only_keras_classes(value)
-    elif isinstance(config, list):
-        for value in config:
-            _only_keras_classes(value)
+def _is_int(value, low: int, high: int) -> bool:
+    return type(value) is int and low <= value <= high
 
 
-def _load_network(path: Path, data: bytes) -> keras.Model:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as network:
-            _only_keras_classes(json.loads(network.read("config.json")))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        if isinstance(error, ModelFileError):
-            raise ModelFileError(f"{path}: {error}") from None
-        raise ModelFileError(
-            f"{path}: {_NETWORK} is not a Keras archive ({error})."
-        ) from None
-    with tempfile.TemporaryDirectory() as folder:
-        network = Path(folder, _NETWORK)
-        network.write_bytes(data)
-        try:
-            return keras.saving.load_model(network, safe_mode=True)
-        except Exception as error:
-            raise ModelFileError(
-                f"{path}: Keras refused its network in safe mode: {error}"
-            ) from None
+def _decoded(description) -> dict:
+    """The checked contents of ``estimator.json``: each value of the type and
+    range that saving writes, or _Refused."""
+    if not isinstance(description, dict):
+        raise _Refused(f"{_ESTIMATOR} is not an object.")
+    keys = set(description)
+    if not _DESCRIPTION_KEYS <= keys <= _DESCRIPTION_KEYS | set(_OPTIONAL_KEYS):
+        raise _Refused(
+            f"{_ESTIMATOR} has the keys {sorted(map(str, keys))}; expected "
+            f"{sorted(_DESCRIPTION_KEYS)}."
+        )
+    decoded = {**_OPTIONAL_KEYS, **description}
+    cls = (
+        _ESTIMATORS.get(description["estimator"])
+        if isinstance(description["estimator"], str)
+        else None
+    )
+    if cls is None:
+        raise _Refused(
+            f"its {_ESTIMATOR} does not describe an estimator of this package "
+            f"({description['estimator']!r:.80})."
+        )
+    params = description["params"]
+    if not isinstance(params, dict):
+        raise _Refused("its params are not an object.")
+    decoded["estimator"] = cls(
+        **{k: _decode_param(v) for k, v in params.items() if k not in _UNSAVED_PARAMS}
+    )
+    _params.check_params(decoded["estimator"])
+    augment = decoded["estimator"].augment
+    if hasattr(augment, "_parameter_constraints"):
+        _params.check_params(augment)
+    if not isinstance(description["classes"], dict) or set(description["classes"]) != {
+        "dtype",
+        "values",
+    }:
+        raise _Refused("its classes are not described by a dtype and values.")
+    decoded["classes"] = _decode_labels(description["classes"])
+    if not _is_int(description["n_features_in"], N_PIXELS, N_PIXELS):
+        raise _Refused(
+            f"n_features_in is {description['n_features_in']!r:.40}; the models "
+            f"of this package take {N_PIXELS} pixels."
+        )
+    names = description["feature_names_in"]
+    if names is not None and not (
+        isinstance(names, list)
+        and len(names) == N_PIXELS
+        and all(isinstance(n, str) for n in names)
+    ):
+        raise _Refused(f"feature_names_in is not None or {N_PIXELS} strings.")
+    history = description["history"]
+    if not isinstance(history, dict) or not all(
+        isinstance(values, list)
+        and len(values) <= _MAX_EPOCH
+        and all(type(v) in (int, float) for v in values)
+        for values in history.values()
+    ):
+        raise _Refused("its history is not lists of numbers, one list per metric.")
+    seed = description["seed"]
+    if seed is not None and not _is_int(seed, 0, 2**32 - 1):
+        raise _Refused(f"its seed is {seed!r:.40}, not None or an integer seed.")
+    progress = description["progress"]
+    if progress is not None:
+        done = len(history.get("loss", []))
+        first = progress.get("initial_epoch") if isinstance(progress, dict) else None
+        last = progress.get("epochs") if isinstance(progress, dict) else None
+        if not (
+            isinstance(progress, dict)
+            and set(progress) == {"initial_epoch", "epochs"}
+            and _is_int(first, 0, _MAX_EPOCH)
+            and _is_int(last, first + 1, _MAX_EPOCH)
+            and first <= done
+        ):
+            raise _Refused(
+                f"its progress {progress!r:.80} is not an epoch range the history "
+                "has reached."
+            )
+        decoded["progress"] = (first, last)
+    if decoded["pixel_max"] not in (1, PIXEL_MAX) or type(decoded["pixel_max"]) not in (
+        int,
+        float,
+    ):
+        raise _Refused(f"its pixel_max is {decoded['pixel_max']!r:.40}, not 1 or 255.")
+    return decoded
+
+
+def _check_against_network(decoded: dict, members: dict, config: dict) -> None:
+    """Refuse a network other than the one the description's parameters and
+    classes build: another kind, other layer sizes, another number of
+    outputs. Checked on the configs, before Keras allocates any weight."""
+    estimator, n_classes = decoded["estimator"], len(decoded["classes"])
+    # a file must hold every float32 weight of the network it describes, so
+    # building that network for the comparison allocates no more than the
+    # file itself brought
+    weights = estimator._weight_count(n_classes)
+    if 4 * weights > len(members[_WEIGHTS]):
+        raise _Refused(
+            f"its description asks for a network of {weights} weights, which "
+            f"its {len(members[_WEIGHTS])}-byte weights file cannot hold."
+        )
+    expected = estimator.make_network(n_classes)
+    # through JSON, as the file's config went: tuples become lists
+    described = json.loads(json.dumps(keras.saving.serialize_keras_object(expected)))
+    if shape_signature(described) != shape_signature(config):
+        raise _Refused(
+            f"its network is not the {type(decoded['estimator']).__name__} its "
+            f"description gives ({len(decoded['classes'])} classes and these "
+            "parameters)."
+        )
 
 
 def load_model(path: str | os.PathLike) -> FashionClassifier:
@@ -369,13 +510,18 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
     -------
     FashionCNNClassifier or FashionMLPClassifier
         Fitted, predicting exactly as the saved one; ``fit`` and ``partial_fit``
-        work on it as on any fitted estimator.
+        work on it as on any fitted estimator. Its ``checkpoint`` is None.
 
     Raises
     ------
     ModelFileError
-        The file is not such a model (a joblib file, some other archive), is
-        incomplete, or was altered after it was written.
+        The file is not such a model (a joblib file, some other archive, a
+        folder or a FIFO), is incomplete, too large, names anything outside
+        the package's networks,
+        contradicts itself, or was altered after it was written. The message
+        starts with the path.
+    FileNotFoundError, PermissionError
+        ``path`` cannot be opened.
 
     Warns
     -----
@@ -383,30 +529,43 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
         The file was written under other library versions.
     """
     path = Path(path)
-    manifest, members = _read_members(path)
-    _warn_on_other_versions(path, manifest)
     try:
-        description = json.loads(members[_ESTIMATOR])
-        cls = _ESTIMATORS[description["estimator"]]
-        estimator = cls(
-            **{k: _decode_param(v) for k, v in description["params"].items()}
-        )
-        _params.check_params(estimator)
-        classes = _decode_labels(description["classes"])
-        n_features_in = int(description["n_features_in"])
-        feature_names, history = description["feature_names_in"], description["history"]
-        seed = description["seed"]
-        progress = description.get("progress")
-        if progress is not None:
-            progress = (int(progress["initial_epoch"]), int(progress["epochs"]))
-    except ModelFileError as error:
+        with open_regular_file(path) as file:
+            manifest, members = _read_members(file)
+        try:
+            decoded = _decoded(parse_json(members[_ESTIMATOR], _ESTIMATOR))
+        except (ValueError, TypeError) as error:
+            if isinstance(error, _Refused | UnsafeNetworkError):
+                raise
+            raise _Refused(
+                f"its {_ESTIMATOR} does not describe an estimator this package "
+                f"can load ({type(error).__name__}: {error})"
+            ) from None
+        network_members, config = read_network(members[_NETWORK])
+        _check_against_network(decoded, network_members, config)
+        network = load_network(network_members)
+    except OSError as error:
+        if error.filename is not None:  # the path itself cannot be opened
+            raise
         raise ModelFileError(f"{path}: {error}") from None
-    except (ValueError, KeyError, TypeError) as error:
+    except (_Refused, UnsafeNetworkError) as error:
         raise ModelFileError(
-            f"{path}: {_ESTIMATOR} does not describe an estimator this package "
-            f"can load ({type(error).__name__}: {error})."
+            f"{path} is not a fashion-estimators model file this package loads: {error}"
         ) from None
-    network = _load_network(path, members[_NETWORK])
+    except Exception as error:  # a value no check above foresaw
+        raise ModelFileError(
+            f"{path} is not a fashion-estimators model file this package "
+            f"loads: {type(error).__name__}: {str(error)[:300]}"
+        ) from None
+    _warn_on_other_versions(path, manifest)
+    estimator = decoded["estimator"]
     return estimator._restore_fitted(
-        network, classes, n_features_in, feature_names, history, seed, progress
+        network,
+        decoded["classes"],
+        N_PIXELS,
+        decoded["feature_names_in"],
+        decoded["history"],
+        decoded["seed"],
+        decoded["progress"],
+        pixel_max=float(decoded["pixel_max"]),
     )
