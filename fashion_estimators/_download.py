@@ -26,14 +26,35 @@ class DownloadError(OSError):
     """A file could not be downloaded and verified."""
 
 
-def _fetch_to(url: str, path: Path, timeout: float) -> None:
+def _fetch_to(
+    url: str, path: Path, timeout: float, max_bytes: int | None, deadline: float
+) -> None:
+    stop = time.monotonic() + deadline
     with urllib.request.urlopen(url, timeout=timeout) as response:
         expected = response.headers.get("Content-Length")
+        if expected is not None and not expected.isdigit():
+            raise DownloadError(f"the server sent Content-Length {expected[:40]!r}")
+        if expected is not None and max_bytes is not None and int(expected) > max_bytes:
+            raise DownloadError(
+                f"the server announces {expected} bytes; the file is at most "
+                f"{max_bytes}"
+            )
         received = 0
         with open(path, "wb") as out:
-            while chunk := response.read(_CHUNK):
+            # read1 returns what one read brings, so the deadline is checked
+            # between reads however slowly the bytes come
+            while chunk := response.read1(_CHUNK):
                 out.write(chunk)
                 received += len(chunk)
+                if max_bytes is not None and received > max_bytes:
+                    raise DownloadError(
+                        f"the server sent more than {max_bytes} bytes, the most "
+                        "this file can take"
+                    )
+                if time.monotonic() > stop:
+                    raise DownloadError(
+                        f"the download took longer than its {deadline:g} s deadline"
+                    )
     if expected is not None and received != int(expected):
         raise DownloadError(
             f"received {received} bytes, expected {expected} (connection cut short)"
@@ -48,6 +69,8 @@ def download(
     timeout: float = 30.0,
     attempts: int = 3,
     backoff: float = 1.0,
+    max_bytes: int | None = None,
+    deadline: float = 600.0,
 ) -> Path:
     """Download ``url`` to ``destination`` once ``verify`` accepts the bytes.
 
@@ -63,9 +86,16 @@ def download(
     timeout : float
         Seconds to wait for the server on each network operation.
     attempts : int
-        How many times to try before giving up.
+        How many times to try in all, the first included.
     backoff : float
         Seconds to wait before the second attempt, doubled after each failure.
+    max_bytes : int, optional
+        The largest the file can be: an attempt stops as soon as the server
+        announces or sends more.
+    deadline : float
+        Seconds an attempt may take in all, however slowly data trickles in;
+        checked between reads, so an attempt ends within ``deadline +
+        timeout``.
 
     Returns
     -------
@@ -88,7 +118,7 @@ def download(
         tmp = Path(tmp_name)
         try:
             logger.info("Downloading %s (attempt %d/%d)", url, attempt, attempts)
-            _fetch_to(url, tmp, timeout)
+            _fetch_to(url, tmp, timeout, max_bytes, deadline)
             verify(tmp)
             os.replace(tmp, destination)
             return destination

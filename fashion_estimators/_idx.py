@@ -18,19 +18,36 @@ import numpy as np
 _UBYTE = 0x08
 
 
-def read_gzip(path: str | os.PathLike) -> bytes:
+def read_gzip(path: str | os.PathLike, max_bytes: int | None = None) -> bytes:
     """Return the decompressed bytes of a ``.gz`` file.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    max_bytes : int, optional
+        The most it may decompress to: at most one byte more is ever
+        decompressed, so a small file that unpacks to gigabytes costs nothing.
 
     Raises
     ------
     ValueError
-        If the file is not a complete gzip stream.
+        If the file is not a complete gzip stream, or decompresses to more
+        than ``max_bytes``.
     """
     try:
         with gzip.open(path, "rb") as f:
-            return f.read()
+            data = f.read(-1 if max_bytes is None else max_bytes + 1)
+            if max_bytes is None or len(data) <= max_bytes:
+                f.read(1)  # reach the end: the CRC and length are checked there
     except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"{os.fspath(path)} is not a valid gzip file: {exc}") from exc
+    if max_bytes is not None and len(data) > max_bytes:
+        raise ValueError(
+            f"{os.fspath(path)} decompresses to more than {max_bytes} bytes, the "
+            "size of the file it should hold."
+        )
+    return data
 
 
 def md5(data: bytes) -> str:

@@ -23,6 +23,8 @@ import tempfile
 from pathlib import Path
 
 PROG = "fashion-estimators"
+SCHEDULER_TIMEOUT = 5.0
+"""Seconds ``search --scheduler`` waits for the scheduler to answer."""
 PROGRESS_LOGGER = "fashion_estimators.search_progress"
 """Workers log one line per finished fit here; the search forwards it."""
 
@@ -49,6 +51,59 @@ def _import_tensorflow_quietly() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
+def _int_at_least(low: int, high: int | None = None):
+    """An argparse type: an integer in ``[low, high]``, refused otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            upper = "" if high is None else f" and at most {high}"
+            raise argparse.ArgumentTypeError(f"{value} is not at least {low}{upper}")
+        return value
+
+    return parse
+
+
+def _fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not in [0, 1)")
+    return value
+
+
+def _output_file(path: str) -> None:
+    """Refuse, before any work, an output file that could not be written."""
+    from ._files import check_folder
+
+    if Path(path).is_dir():
+        raise IsADirectoryError(21, "is a folder, not a file to write", path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    check_folder(path)
+
+
+def _output_folder(path: str) -> Path:
+    """Create ``path`` if needed, and refuse it before any work unless files
+    can be written in it."""
+    from ._files import check_folder
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(20, "exists and is not a folder", path)
+    folder.mkdir(parents=True, exist_ok=True)
+    check_folder(folder / "probe")
+    return folder
+
+
+_POSITIVE = _int_at_least(1)
+_SEED = _int_at_least(0, 2**32 - 1)
+
 AUGMENT_CHOICES = ("flip", "flip+erase", "none")
 """Values of ``train --augment``: the classifiers' named ``augment`` recipes,
 and "none" for ``augment=None``."""
@@ -67,6 +122,7 @@ def _train(args) -> None:
     from . import FashionCNNClassifier, FashionMLPClassifier, save_model
     from .datasets import fetch_fashion_mnist
 
+    _output_file(args.out)
     X, y = _training_set(args)
     if args.resume:
         clf = _resumed(args, X, y)
@@ -80,8 +136,8 @@ def _train(args) -> None:
     X_test, y_test = fetch_fashion_mnist(
         "test", data_home=args.data_home, return_X_y=True
     )
+    X_test, y_test = _test_labels_of(clf, X_test, y_test)
     print(f"test accuracy: {clf.score(X_test, y_test):.4f} on {len(X_test)} images")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     print(f"saved to {save_model(clf, args.out)}")
 
 
@@ -134,20 +190,52 @@ def _fitted(args, cls, X, y):
     return clf.fit(X, y)
 
 
+def _test_labels_of(clf, X, y):
+    """The test images and labels as ``clf`` names its classes: Fashion-MNIST's
+    labels 0-9 or its class names, and only the images of classes it knows;
+    images on the pixel scale it was fitted on."""
+    import numpy as np
+
+    from ._images import PIXEL_MAX
+    from .datasets import CLASS_NAMES
+
+    classes = clf.classes_
+    if all(isinstance(c, str) for c in classes.tolist()):
+        if not set(classes.tolist()) <= set(CLASS_NAMES):
+            raise ValueError(
+                f"the model's classes {classes.tolist()[:5]} are neither "
+                "Fashion-MNIST's labels 0-9 nor its class names, so it cannot be "
+                "scored on its test set."
+            )
+        y = np.asarray(CLASS_NAMES, dtype=object)[y]
+    elif not set(classes.tolist()) <= set(range(len(CLASS_NAMES))):
+        raise ValueError(
+            f"the model's classes {classes.tolist()[:5]} are not Fashion-MNIST's "
+            "labels 0-9 or class names, so it cannot be scored on its test set."
+        )
+    known = np.isin(y, classes)
+    if not known.all():
+        print(
+            f"the model knows {len(classes)} classes: scoring the "
+            f"{int(known.sum())} test images of those"
+        )
+    return X[known] * (clf.pixel_max_ / PIXEL_MAX), y[known]
+
+
 def _evaluate(args) -> None:
     from . import load_model, plots, reports
     from .datasets import fetch_fashion_mnist
 
+    out = _output_folder(args.out)
     clf = load_model(args.model_file)
     X, y = fetch_fashion_mnist("test", data_home=args.data_home, return_X_y=True)
     if args.n_test and args.n_test < len(X):
         X, y = X[: args.n_test], y[: args.n_test]
+    X, y = _test_labels_of(clf, X, y)
     proba = clf.predict_proba(X)
     y_pred = clf.classes_[proba.argmax(axis=1)]
     print(f"test accuracy: {(y_pred == y).mean():.4f} on {len(X)} images\n")
     print(reports.classification_report_text(y, y_pred=y_pred))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     figures = {
         "confusion_matrix.png": plots.plot_confusion_matrix(y, y_pred=y_pred),
         "misclassified.png": plots.plot_misclassified(X, y, y_pred=y_pred, proba=proba),
@@ -161,6 +249,12 @@ def _evaluate(args) -> None:
 def _export(args) -> None:
     from . import export, load_model
 
+    out = Path(args.out)
+    if args.format == "saved_model":
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(20, "exists and is not a folder", args.out)
+    else:
+        _output_file(args.out)
     clf = load_model(args.model_file)
     path = export(clf, args.out, format=args.format)
     classes = ", ".join(map(str, clf.classes_))
@@ -175,24 +269,24 @@ def _predict(args) -> None:
     import numpy as np
 
     from . import load_model
+    from ._images import PIXEL_MAX
     from .photos import photo_to_image
     from .reports import label_names
 
+    folder = _output_folder(args.show_input) if args.show_input else None
     images = []
     for path in args.images:
         try:
             images.append(photo_to_image(path))
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from None
-    if args.show_input:
+    if folder is not None:
         from PIL import Image
 
-        folder = Path(args.show_input)
-        folder.mkdir(parents=True, exist_ok=True)
         for path, image in zip(args.images, images, strict=True):
             Image.fromarray(image).save(folder / f"{Path(path).stem}_28x28.png")
     clf = load_model(args.model_file)
-    proba = clf.predict_proba(np.stack(images))
+    proba = clf.predict_proba(np.stack(images) * (clf.pixel_max_ / PIXEL_MAX))
     names = label_names(clf.classes_)
     results = []
     for path, row in zip(args.images, proba, strict=True):
@@ -259,6 +353,7 @@ def _search(args) -> None:
 
     grid = _grid(args.param)
     cls = FashionCNNClassifier if args.model == "cnn" else FashionMLPClassifier
+    out = _output_folder(args.out)
     X, y = _training_set(args)
     search = GridSearchCV(
         cls(random_state=args.seed),
@@ -278,14 +373,15 @@ def _search(args) -> None:
     print(f"Searching {n_fits} fits of {cls.__name__} on {len(X)} images", flush=True)
     try:
         with dask_cluster(
-            args.scheduler, n_workers=args.workers, tf_threads=args.tf_threads
+            args.scheduler,
+            n_workers=args.workers,
+            tf_threads=args.tf_threads,
+            connect_timeout=SCHEDULER_TIMEOUT,
         ) as client:
             client.forward_logging(PROGRESS_LOGGER)
             fit_on_dask(search, X, y, client=client)
     finally:
         progress.removeHandler(handler)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results = pd.DataFrame(search.cv_results_)
     results.to_csv(out / "cv_results.csv", index=False)
     results.to_json(out / "cv_results.json", orient="records", indent=1)
@@ -322,9 +418,13 @@ def _worker(args) -> None:
         "--nworkers",
         str(nworkers),
         "--no-dashboard",
+        "--host",
+        args.host,
+        # a worker without the HTTP server distributed starts even with the
+        # dashboard off: it opens no port but its comm and nanny ports
+        "--worker-class",
+        "fashion_estimators._dask_worker.Worker",
     ]
-    if args.host:
-        command += ["--host", args.host]
     print(f"starting {nworkers} worker(s): {' '.join(command[1:])}", flush=True)
     # exec, so that signals reach the Dask nanny directly
     os.execve(sys.executable, command, env)
@@ -347,12 +447,12 @@ def _parser() -> argparse.ArgumentParser:
         "--model", choices=("cnn", "mlp"), help="default: cnn, or the checkpoint's"
     )
     train.add_argument("--out", required=True, help="model file to write")
-    train.add_argument("--epochs", type=int, help="default: the estimator's")
-    train.add_argument("--batch-size", type=int, help="default: the estimator's")
-    train.add_argument("--n-train", type=int, help="stratified training subset")
+    train.add_argument("--epochs", type=_POSITIVE, help="default: the estimator's")
+    train.add_argument("--batch-size", type=_POSITIVE, help="default: the estimator's")
+    train.add_argument("--n-train", type=_POSITIVE, help="stratified training subset")
     train.add_argument(
         "--validation-fraction",
-        type=float,
+        type=_fraction,
         help="hold out this fraction to stop early and report validation "
         "accuracy (default: the estimator's, 0)",
     )
@@ -373,7 +473,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="finish the fit that wrote this checkpoint (same --n-train and --seed)",
     )
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_SEED, default=0)
     train.add_argument("--data-home", **data_home)
     train.set_defaults(run=_train)
 
@@ -382,7 +482,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("model_file", help="a file written by train or save_model")
     evaluate.add_argument("--out", default=".", help="folder for the PNG figures")
-    evaluate.add_argument("--n-test", type=int, help="first N test images only")
+    evaluate.add_argument("--n-test", type=_POSITIVE, help="first N test images only")
     evaluate.add_argument("--data-home", **data_home)
     evaluate.set_defaults(run=_evaluate)
 
@@ -399,7 +499,7 @@ def _parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="classify image files")
     predict.add_argument("model_file", help="a file written by train or save_model")
     predict.add_argument("images", nargs="+", help="PNG/JPEG files, any size")
-    predict.add_argument("--top", type=int, default=3, help="classes shown")
+    predict.add_argument("--top", type=_POSITIVE, default=3, help="classes shown")
     predict.add_argument("--json", action="store_true", help="JSON output")
     predict.add_argument(
         "--show-input", metavar="DIR", help="write the 28x28 images the model sees"
@@ -418,7 +518,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=V1,V2",
         help="a parameter and its values (Python literals); repeat for more",
     )
-    search.add_argument("--cv", type=int, default=3, help="folds (default 3)")
+    search.add_argument(
+        "--cv", type=_int_at_least(2), default=3, help="folds (default 3)"
+    )
     search.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -426,14 +528,16 @@ def _parser() -> argparse.ArgumentParser:
         "(default: an embedded cluster on this machine)",
     )
     search.add_argument(
-        "--workers", type=int, help="embedded workers (default: cores // tf-threads)"
+        "--workers",
+        type=_POSITIVE,
+        help="embedded workers (default: cores // tf-threads)",
     )
     search.add_argument(
-        "--tf-threads", type=int, default=1, help="TensorFlow threads per worker"
+        "--tf-threads", type=_POSITIVE, default=1, help="TensorFlow threads per worker"
     )
-    search.add_argument("--n-train", type=int, help="stratified training subset")
+    search.add_argument("--n-train", type=_POSITIVE, help="stratified training subset")
     search.add_argument("--out", required=True, help="folder for the results")
-    search.add_argument("--seed", type=int, default=0)
+    search.add_argument("--seed", type=_SEED, default=0)
     search.add_argument("--data-home", **data_home)
     search.set_defaults(run=_search)
 
@@ -442,12 +546,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("scheduler", metavar="ADDRESS", help="the scheduler's address")
     worker.add_argument(
-        "--nworkers", type=int, help="worker processes (default: cores // tf-threads)"
+        "--nworkers",
+        type=_POSITIVE,
+        help="worker processes (default: cores // tf-threads)",
     )
     worker.add_argument(
-        "--tf-threads", type=int, default=1, help="TensorFlow threads per worker"
+        "--tf-threads", type=_POSITIVE, default=1, help="TensorFlow threads per worker"
     )
-    worker.add_argument("--host", help="address the workers listen on")
+    worker.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the one address the workers listen on (default: 127.0.0.1, this "
+        "machine only; give this machine's address on the cluster's network, "
+        "with TLS: see the cluster guide)",
+    )
     worker.set_defaults(run=_worker)
     return parser
 
@@ -458,14 +570,23 @@ def _message(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+def _check_before_work(args) -> None:
+    """What can be refused in a second, refused before TensorFlow loads."""
+    if args.run is _search and args.scheduler is not None:
+        from .parallel import reach_scheduler
+
+        reach_scheduler(args.scheduler, SCHEDULER_TIMEOUT)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.run is not _worker:  # workers import TensorFlow themselves
-        _import_tensorflow_quietly()
     try:
+        _check_before_work(args)
+        if args.run is not _worker:  # workers import TensorFlow themselves
+            _import_tensorflow_quietly()
         status = args.run(args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

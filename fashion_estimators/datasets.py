@@ -65,6 +65,16 @@ CHECKSUMS: dict[str, str] = {
     "t10k-images-idx3-ubyte.gz": "8181f5470baa50b63fa0f6fddb340f0a",
     "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
 }
+# file name -> size of the decompressed IDX content: nothing is decompressed or
+# downloaded past it (a download may be a little larger: gzip's framing)
+SIZES: dict[str, int] = {
+    "train-images-idx3-ubyte.gz": 16 + TRAIN_SIZE * N_PIXELS,
+    "train-labels-idx1-ubyte.gz": 8 + TRAIN_SIZE,
+    "t10k-images-idx3-ubyte.gz": 16 + 10_000 * N_PIXELS,
+    "t10k-labels-idx1-ubyte.gz": 8 + 10_000,
+}
+DOWNLOAD_DEADLINE = 600.0
+"""Seconds a download attempt of one file may take in all."""
 _SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
@@ -119,9 +129,16 @@ def search_dirs(data_home: str | os.PathLike | None = None) -> list[Path]:
     return list(dict.fromkeys(dirs))
 
 
-def _verified(path: Path, expected_md5: str) -> bytes:
-    """Decompressed content of ``path``; ValueError if it fails its checksum."""
-    data = read_gzip(path)
+def _largest_download(name: str) -> int:
+    """The most bytes a gzip of ``name``'s content can take: incompressible
+    data in stored deflate blocks costs 5 bytes per 64 KiB, plus headers."""
+    return SIZES[name] + SIZES[name] // 1000 + 4096
+
+
+def _verified(path: Path, name: str, expected_md5: str) -> bytes:
+    """Decompressed content of ``path``; ValueError if it fails its checksum.
+    No more than the file's expected size plus one byte is decompressed."""
+    data = read_gzip(path, max_bytes=SIZES[name])
     digest = md5(data)
     if digest != expected_md5:
         raise ValueError(
@@ -155,7 +172,7 @@ def _load_file(name: str, data_home, download_if_missing: bool) -> bytes:
         if not path.is_file():
             continue
         try:
-            data = _verified(path, expected_md5)
+            data = _verified(path, name, expected_md5)
         except (OSError, ValueError) as exc:
             logger.warning("Skipping %s: %s", path, exc)
             problems.append(str(exc))
@@ -171,7 +188,9 @@ def _load_file(name: str, data_home, download_if_missing: bool) -> bytes:
         download(
             url,
             _download_dir(data_home) / name,
-            verify=lambda tmp: verified.append(_verified(tmp, expected_md5)),
+            verify=lambda tmp: verified.append(_verified(tmp, name, expected_md5)),
+            max_bytes=_largest_download(name),
+            deadline=DOWNLOAD_DEADLINE,
         )
     except DownloadError as exc:
         raise DownloadError(f"{exc}\n{_not_found(name, dirs, problems)}") from exc

@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import socket
 from collections.abc import Iterator
 
 import joblib
@@ -78,6 +80,54 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9a-fA-F:.]+\]|[\w.-]+):(\d{1,5})")
+
+
+def reach_scheduler(scheduler: str, timeout: float) -> None:
+    """Refuse an address that is not ``tcp://`` or ``tls://host:port``, one
+    where nothing accepts a connection within ``timeout`` and, over plain
+    TCP, one that does not greet as a Dask server does at once. Checked with
+    a plain socket, because a ``Client`` retries a refused connection for its
+    whole timeout, waits forever on a server that never answers its
+    handshake, and then hangs again while it is collected.
+
+    Parameters
+    ----------
+    scheduler : str
+        "tcp://host:port" or "tls://host:port".
+    timeout : float
+        Seconds to wait for the connection and the greeting.
+
+    Raises
+    ------
+    ValueError
+        ``scheduler`` is not such an address.
+    ConnectionError
+        Nothing Dask-like answered in time.
+    """
+    match = _ADDRESS.fullmatch(scheduler) if isinstance(scheduler, str) else None
+    if match is None or not 0 < int(match[3]) < 65536:
+        raise ValueError(
+            f"{scheduler!r} is not a Dask scheduler address; expected "
+            "tcp://HOST:PORT or tls://HOST:PORT."
+        )
+    host = match[2].strip("[]")
+    try:
+        with socket.create_connection((host, int(match[3])), timeout=timeout) as peer:
+            # a Dask server sends its handshake first; TLS waits for ours
+            greeted = match[1] == "tls" or bool(peer.recv(1))
+    except OSError as error:
+        raise ConnectionError(
+            f"No Dask scheduler answered at {scheduler!r} within {timeout:g} s: "
+            f"{error.strerror or error}"
+        ) from None
+    if not greeted:
+        raise ConnectionError(
+            f"No Dask scheduler answered at {scheduler!r}: something listens "
+            "there, but it closed the connection without a Dask handshake."
+        )
+
+
 def check_workers(client) -> None:
     """Refuse a cluster whose workers would not give repeatable fits.
 
@@ -109,6 +159,7 @@ def dask_cluster(
     n_workers: int | None = None,
     tf_threads: int = 1,
     timeout: float = WORKER_START_TIMEOUT,
+    connect_timeout: float | None = None,
 ) -> Iterator:
     """A Dask client for the block, on an embedded or a running cluster.
 
@@ -128,7 +179,11 @@ def dask_cluster(
         TensorFlow threads of each embedded worker. Workers of a running
         cluster get theirs where they start (``fashion-estimators worker``).
     timeout : float, default=120
-        Seconds to wait for the scheduler and for the first worker(s).
+        Seconds to wait for the first worker(s), and for the scheduler
+        unless ``connect_timeout`` is given.
+    connect_timeout : float, optional
+        Seconds to wait for the scheduler at ``scheduler`` to accept a
+        connection and answer.
 
     Yields
     ------
@@ -136,8 +191,10 @@ def dask_cluster(
 
     Raises
     ------
+    ValueError
+        If ``scheduler`` is not a ``tcp://`` or ``tls://`` address.
     ConnectionError
-        If no scheduler answers at ``scheduler`` within ``timeout``.
+        If no scheduler answers at ``scheduler`` in time.
     ValueError, RuntimeError
         From :func:`check_workers`.
     """
@@ -164,14 +221,16 @@ def dask_cluster(
             )
             wanted = n_workers
         else:
+            connect_timeout = timeout if connect_timeout is None else connect_timeout
+            reach_scheduler(scheduler, connect_timeout)
             try:
                 client = distributed.Client(
-                    scheduler, timeout=timeout, set_as_default=False
+                    scheduler, timeout=connect_timeout, set_as_default=False
                 )
             except OSError as error:
                 raise ConnectionError(
                     f"No Dask scheduler answered at {scheduler!r} within "
-                    f"{timeout:g} s: {error}"
+                    f"{connect_timeout:g} s: {error}"
                 ) from error
             stack.enter_context(client)
             wanted = 1

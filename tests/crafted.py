@@ -13,9 +13,11 @@ import io
 import json
 import os
 import resource
+import struct
 import subprocess
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 _MIB = 1 << 20
@@ -133,3 +135,27 @@ def load_in_child(loader: str, paths, timeout: float = 300) -> list[list]:
         check=True,
     )
     return json.loads(done.stdout.splitlines()[-1])
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def png_bomb(path, width: int, height: int) -> Path:
+    """A valid white grey PNG of ``width`` x ``height`` pixels, streamed row
+    by row: a few hundred kilobytes that decode to ``width * height`` bytes."""
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * width  # filter type 0, then the pixels
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n")
+        out.write(
+            _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        )
+        for _ in range(height):
+            data = compressor.compress(row)
+            if data:
+                out.write(_png_chunk(b"IDAT", data))
+        out.write(_png_chunk(b"IDAT", compressor.flush()))
+        out.write(_png_chunk(b"IEND", b""))
+    return Path(path)
