@@ -159,3 +159,12 @@ def png_bomb(path, width: int, height: int) -> Path:
         out.write(_png_chunk(b"IDAT", compressor.flush()))
         out.write(_png_chunk(b"IEND", b""))
     return Path(path)
+
+
+def fetch_test_images(data_home) -> None:
+    """The test split, looked for in ``data_home`` first, never downloaded:
+    a ``load_in_child`` loader for data folders."""
+    from fashion_estimators import fetch_fashion_mnist
+
+    bunch = fetch_fashion_mnist("test", data_home=data_home, download_if_missing=False)
+    assert bunch.data.shape == (10_000, 784)

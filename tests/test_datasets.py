@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from crafted import gzip_bomb, load_in_child
 
 from fashion_estimators import CLASS_NAMES, TRAIN_SIZE, datasets, fetch_fashion_mnist
 from fashion_estimators._download import DownloadError
@@ -88,6 +89,34 @@ def test_read_gzip_rejects_corrupt_and_truncated_files(tmp_path):
     cut.write_bytes(gzip.compress(b"x" * 10000)[:-20])
     with pytest.raises(ValueError, match="not a valid gzip file"):
         read_gzip(cut)
+
+
+def test_read_gzip_stops_one_byte_past_the_cap(tmp_path):
+    path = gzip_bomb(tmp_path / "bomb.gz", 64 << 20)
+    with pytest.raises(ValueError, match="decompresses to more than 1000 bytes"):
+        read_gzip(path, max_bytes=1000)
+    assert read_gzip(path, max_bytes=64 << 20) == bytes(64 << 20)
+
+
+@pytest.mark.slow
+def test_a_gzip_bomb_in_the_data_home_is_skipped_within_bounded_memory(tmp_path):
+    """A 2 MB file that unpacks to 2 GiB, under the name of the 7.8 MB test
+    images: the loader reads 7.8 MB of it, skips it, and takes the Debian
+    copy; the child's peak memory grows by less than 100 MiB past a clean
+    load of the same split."""
+    home = tmp_path / "home"
+    home.mkdir()
+    gzip_bomb(home / "t10k-images-idx3-ubyte.gz", 2 << 30)
+    assert (home / "t10k-images-idx3-ubyte.gz").stat().st_size < 12 << 20
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    results = load_in_child("crafted:fetch_test_images", [clean, home])
+    assert [r[1] for r in results] == ["ok", "ok"]
+    baseline, peak = results[0][3], results[1][3]
+    print(
+        f"peak resident memory: clean load {baseline:.0f} MiB, with the bomb {peak:.0f}"
+    )
+    assert peak - baseline < 100
 
 
 # -------------------------------------------------------- search and verify

@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import http.server
 import random
+import re
 import socket
 import struct
 import subprocess
@@ -37,6 +38,7 @@ class _Faulty(http.server.BaseHTTPRequestHandler):
     """One fault per path; counts the requests it receives."""
 
     hits: dict = {}
+    sent: dict = {}
 
     def log_message(self, *args):
         pass
@@ -49,7 +51,7 @@ class _Faulty(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         _Faulty.hits[self.path] = _Faulty.hits.get(self.path, 0) + 1
-        fault = self.path.strip("/")
+        fault = self.path.strip("/").split("?")[0]
         if fault == "good":
             self._headers()
             self.wfile.write(PAYLOAD)
@@ -67,6 +69,27 @@ class _Faulty(http.server.BaseHTTPRequestHandler):
             self.wfile.write(PAYLOAD[:100])
             self.wfile.flush()
             time.sleep(3)
+        elif fault == "endless":  # far more than the file can be, no length
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(300):  # 300 MB at most
+                    self.wfile.write(bytes(1 << 20))
+                    _Faulty.sent[self.path] = _Faulty.sent.get(self.path, 0) + (1 << 20)
+            except OSError:  # the client hung up, as it should
+                pass
+        elif fault == "oversized":  # announces more than the file can be
+            self._headers(length=300 << 20)
+            self.wfile.write(PAYLOAD)
+        elif fault == "drip":  # one byte at a time, each within the timeout
+            self._headers()
+            try:
+                for byte in PAYLOAD[:200]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.3)
+            except OSError:
+                pass
         elif fault == "reset":
             self._headers()
             self.wfile.write(PAYLOAD[:1000])
@@ -127,6 +150,53 @@ def test_faults_give_a_clear_error_and_leave_nothing(
     assert list(tmp_path.iterdir()) == []  # no partial file
     assert _Faulty.hits[f"/{fault}"] == attempts  # bounded retries
     assert time.perf_counter() - start < 10
+
+
+def test_a_server_sending_too_much_is_cut_off_at_the_size_cap(server, tmp_path):
+    cap = len(PAYLOAD) + 1000
+    for fault in ("endless", "oversized"):
+        with pytest.raises(DownloadError, match=f"more than {cap} bytes|most {cap}"):
+            download(
+                server + fault,
+                tmp_path / "file.gz",
+                verify=verify,
+                timeout=5,
+                attempts=1,
+                max_bytes=cap,
+            )
+        assert list(tmp_path.iterdir()) == []
+    # the client hung up after the first megabyte or so, not 300 of them
+    time.sleep(0.5)
+    assert _Faulty.sent.get("/endless", 0) <= 8 << 20
+
+
+def test_a_drip_feeding_server_cannot_outlast_the_deadline(server, tmp_path):
+    start = time.perf_counter()
+    with pytest.raises(DownloadError, match="longer than its 1.5 s deadline"):
+        download(
+            server + "drip",
+            tmp_path / "file.gz",
+            verify=verify,
+            timeout=1,
+            attempts=1,
+            deadline=1.5,
+        )
+    # every byte came within the per-read timeout; the deadline ended it
+    assert time.perf_counter() - start < 1.5 + 1 + 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_loader_caps_a_download_at_the_files_size(tmp_path, monkeypatch, server):
+    monkeypatch.setattr(datasets, "SYSTEM_DIR", tmp_path / "none")
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sk"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # every file of the mirror is the endless one
+    monkeypatch.setenv(datasets.MIRROR_ENV, server + "endless?")
+    largest = datasets.SIZES["t10k-images-idx3-ubyte.gz"] * 1.01
+    with pytest.raises(DownloadError, match=r"sent more than (\d+) bytes") as info:
+        datasets.fetch_fashion_mnist("test", data_home=tmp_path / "home")
+    assert int(re.search(r"more than (\d+) bytes", str(info.value))[1]) < largest
+    assert not list((tmp_path / "home" / "fashion-mnist").iterdir())
 
 
 def test_corrupt_cached_file_is_replaced(tmp_path, monkeypatch, serve):

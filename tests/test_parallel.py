@@ -1,11 +1,14 @@
 """Searches on a Dask cluster: embedded and remote, all on 127.0.0.1."""
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,6 +149,46 @@ def test_tf_threads_must_be_positive():
         tf_thread_environment(0)
 
 
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = {pid}, {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _listening(pid: int) -> list[tuple[str, int]]:
+    """The TCP addresses that process ``pid`` and its descendants listen on,
+    read from /proc: (host, port) pairs, IPv6 ones with their host in
+    brackets."""
+    inodes = set()
+    for process in _descendants(pid):
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{process}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    addresses = []
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # LISTEN
+                host, port = fields[1].split(":")
+                if width == 8:
+                    host = socket.inet_ntoa(bytes.fromhex(host)[::-1])
+                else:
+                    host = f"[{host}]"
+                addresses.append((host, int(port, 16)))
+    return addresses
+
+
 def test_remote_scheduler_with_workers_from_the_command_line(data, serial, tmp_path):
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -184,8 +227,6 @@ def test_remote_scheduler_with_workers_from_the_command_line(data, serial, tmp_p
                 address,
                 "--nworkers",
                 "2",
-                "--host",
-                "127.0.0.1",
             ],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -195,6 +236,11 @@ def test_remote_scheduler_with_workers_from_the_command_line(data, serial, tmp_p
             client.wait_for_workers(2, timeout=60)
             threads = client.run(_tf_threads)
             assert set(threads.values()) == {"1"}
+            # by default only on 127.0.0.1, and no HTTP server: each of the
+            # two workers and their nannies listens on its comm port alone
+            listening = _listening(workers.pid)
+            assert {host for host, _ in listening} == {"127.0.0.1"}, listening
+            assert len(listening) == 4, listening
             search = _search()
             fit_on_dask(search, *data, client=client)
         np.testing.assert_array_equal(_scores(search), serial)
