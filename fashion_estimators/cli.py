@@ -249,10 +249,8 @@ def _evaluate(args) -> None:
 def _export(args) -> None:
     from . import export, load_model
 
-    out = Path(args.out)
     if args.format == "saved_model":
-        if out.exists() and not out.is_dir():
-            raise NotADirectoryError(20, "exists and is not a folder", args.out)
+        _output_folder(args.out)
     else:
         _output_file(args.out)
     clf = load_model(args.model_file)
@@ -377,6 +375,7 @@ def _search(args) -> None:
             n_workers=args.workers,
             tf_threads=args.tf_threads,
             connect_timeout=SCHEDULER_TIMEOUT,
+            security=_security(args),
         ) as client:
             client.forward_logging(PROGRESS_LOGGER)
             fit_on_dask(search, X, y, client=client)
@@ -395,6 +394,26 @@ def _search(args) -> None:
     print(f"wrote {out / 'cv_results.csv'} and {out / 'cv_results.json'}")
     saved = save_model(search.best_estimator_, out / "best")
     print(f"saved the refitted best model to {saved}")
+
+
+def _tls_options(args) -> list[str]:
+    given = [("--tls-ca-file", args.tls_ca_file), ("--tls-cert", args.tls_cert)]
+    given.append(("--tls-key", args.tls_key))
+    return [part for name, value in given if value for part in (name, value)]
+
+
+def _security(args):
+    """Dask's Security for ``--tls-*``, or None (Dask's configuration)."""
+    if not _tls_options(args):
+        return None
+    from distributed.security import Security
+
+    return Security(
+        tls_ca_file=args.tls_ca_file,
+        tls_client_cert=args.tls_cert,
+        tls_client_key=args.tls_key,
+        require_encryption=True,
+    )
 
 
 def _candidates(grid: dict) -> list:
@@ -424,6 +443,7 @@ def _worker(args) -> None:
         # dashboard off: it opens no port but its comm and nanny ports
         "--worker-class",
         "fashion_estimators._dask_worker.Worker",
+        *_tls_options(args),
     ]
     print(f"starting {nworkers} worker(s): {' '.join(command[1:])}", flush=True)
     # exec, so that signals reach the Dask nanny directly
@@ -431,6 +451,15 @@ def _worker(args) -> None:
 
 
 # -------------------------------------------------------------------- parser
+def _add_tls(command, whose: str) -> None:
+    """The options of a TLS connection to a tls:// scheduler."""
+    command.add_argument(
+        "--tls-ca-file", metavar="PEM", help="the certificate authority of the cluster"
+    )
+    command.add_argument("--tls-cert", metavar="PEM", help=f"{whose} certificate")
+    command.add_argument("--tls-key", metavar="PEM", help=f"{whose} private key")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -539,6 +568,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--out", required=True, help="folder for the results")
     search.add_argument("--seed", type=_SEED, default=0)
     search.add_argument("--data-home", **data_home)
+    _add_tls(search, "this client's")
     search.set_defaults(run=_search)
 
     worker = commands.add_parser(
@@ -560,6 +590,7 @@ def _parser() -> argparse.ArgumentParser:
         "machine only; give this machine's address on the cluster's network, "
         "with TLS: see the cluster guide)",
     )
+    _add_tls(worker, "the workers'")
     worker.set_defaults(run=_worker)
     return parser
 

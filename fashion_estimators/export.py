@@ -75,6 +75,10 @@ def export(
     check_folder(path)
     if format != "saved_model" and path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; export {format} to a file")
+    if format == "saved_model" and path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"{path} is a file; a saved_model is a folder, and the file is kept"
+        )
     network = with_precision(estimator.model_, "float32")
     # Keras exports only a model it has seen called: a loaded or re-typed
     # network has not been yet

@@ -160,6 +160,7 @@ def dask_cluster(
     tf_threads: int = 1,
     timeout: float = WORKER_START_TIMEOUT,
     connect_timeout: float | None = None,
+    security=None,
 ) -> Iterator:
     """A Dask client for the block, on an embedded or a running cluster.
 
@@ -184,6 +185,9 @@ def dask_cluster(
     connect_timeout : float, optional
         Seconds to wait for the scheduler at ``scheduler`` to accept a
         connection and answer.
+    security : distributed.Security, optional
+        TLS certificates for a "tls://" scheduler (see the cluster guide);
+        by default Dask's configuration.
 
     Yields
     ------
@@ -225,7 +229,10 @@ def dask_cluster(
             reach_scheduler(scheduler, connect_timeout)
             try:
                 client = distributed.Client(
-                    scheduler, timeout=connect_timeout, set_as_default=False
+                    scheduler,
+                    timeout=connect_timeout,
+                    set_as_default=False,
+                    security=security,
                 )
             except OSError as error:
                 raise ConnectionError(

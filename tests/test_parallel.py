@@ -251,6 +251,97 @@ def test_remote_scheduler_with_workers_from_the_command_line(data, serial, tmp_p
                 process.wait(timeout=30)
 
 
+def _scheduler(tmp_path, *options):
+    """A `dask scheduler` on 127.0.0.1 and its address, once it is up."""
+    scheduler_file = tmp_path / "scheduler.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+            *options,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    import json
+
+    return process, json.loads(scheduler_file.read_text())["address"]
+
+
+def test_a_tls_cluster_from_the_cluster_guide(tmp_path):
+    """The cluster guide's TLS commands: a scheduler and workers that speak
+    only TLS with certificates of one authority, and a client with them."""
+    from distributed.security import Security
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    tls = ["--tls-ca-file", str(cert), "--tls-cert", str(cert), "--tls-key", str(key)]
+    scheduler, address = _scheduler(tmp_path, "--protocol", "tls", *tls)
+    workers = None
+    try:
+        assert address.startswith("tls://127.0.0.1:")
+        workers = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fashion_estimators",
+                "worker",
+                address,
+                "--nworkers",
+                "1",
+                *tls,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        security = Security(
+            tls_ca_file=str(cert),
+            tls_client_cert=str(cert),
+            tls_client_key=str(key),
+            require_encryption=True,
+        )
+        with dask_cluster(address, timeout=60, security=security) as client:
+            assert client.submit(sum, [1, 2]).result(timeout=30) == 3
+        with pytest.raises((ConnectionError, OSError, TimeoutError)):
+            with dask_cluster(address.replace("tls", "tcp"), timeout=3):
+                pass
+    finally:
+        for process in (workers, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
 def test_search_command_end_to_end(tmp_path, capsys):
     out = tmp_path / "search"
     status = main(
