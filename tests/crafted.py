@@ -45,6 +45,20 @@ def rewrite(path, parts: dict[str, bytes], rehash: bool = True) -> None:
             archive.writestr(name, data)
 
 
+def with_description(model_file, out, **changes) -> Path:
+    """A copy of ``model_file`` at ``out`` whose ``estimator.json`` has
+    ``changes`` (``params`` updates the parameters), with matching checksums."""
+    parts = members(model_file)
+    description = json.loads(parts["estimator.json"])
+    for key, value in changes.items():
+        if key == "params":
+            description["params"].update(value)
+        else:
+            description[key] = value
+    rewrite(out, {**parts, "estimator.json": json.dumps(description).encode()})
+    return Path(out)
+
+
 def zip_bytes(parts: dict[str, bytes]) -> bytes:
     """An in-memory zip archive of ``parts``."""
     buffer = io.BytesIO()

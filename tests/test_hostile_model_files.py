@@ -21,6 +21,7 @@ from crafted import (
     members,
     network_parts,
     rewrite,
+    with_description,
     with_network,
     zip_bytes,
 )
@@ -50,19 +51,6 @@ def data():
 def good(data, tmp_path_factory):
     path = tmp_path_factory.mktemp("good") / "mlp.fashion"
     return save_model(FashionMLPClassifier(**SMALL_MLP).fit(*data), path)
-
-
-def _described(good, out, **changes):
-    """A copy of ``good`` whose description has ``changes``, rehashed."""
-    parts = members(good)
-    description = json.loads(parts["estimator.json"])
-    for key, value in changes.items():
-        if key == "params":
-            description["params"].update(value)
-        else:
-            description[key] = value
-    rewrite(out, {**parts, "estimator.json": json.dumps(description).encode()})
-    return out
 
 
 def _refused(path, match):
@@ -335,7 +323,7 @@ def test_every_network_the_package_builds_is_on_the_allow_list(data, tmp_path):
 def test_a_description_that_contradicts_itself_or_its_network(
     good, tmp_path, changes, message
 ):
-    path = _described(good, tmp_path / "m.fashion", **changes)
+    path = with_description(good, tmp_path / "m.fashion", **changes)
     _refused(path, message)
 
 
@@ -359,7 +347,9 @@ def test_deep_json_is_refused(good, tmp_path):
 def test_a_stored_checkpoint_path_is_never_written(good, data, tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("the user's own file")
-    path = _described(good, tmp_path / "m.fashion", params={"checkpoint": str(victim)})
+    path = with_description(
+        good, tmp_path / "m.fashion", params={"checkpoint": str(victim)}
+    )
     loaded = load_model(path)
     assert loaded.checkpoint is None
     loaded.partial_fit(*data)
@@ -438,7 +428,7 @@ def test_concurrent_saves_to_one_path_leave_one_whole_file(data, tmp_path):
 
 # --------------------------------------------------------------- the CLI
 def test_the_cli_prints_one_line_for_a_bad_model_file(good, tmp_path, capsys):
-    bad = _described(good, tmp_path / "m.fashion", n_features_in=10**10)
+    bad = with_description(good, tmp_path / "m.fashion", n_features_in=10**10)
     photo = tmp_path / "p.png"
     from PIL import Image
 

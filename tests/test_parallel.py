@@ -1,6 +1,7 @@
 """Searches on a Dask cluster: embedded and remote, all on 127.0.0.1."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -189,68 +190,6 @@ def _listening(pid: int) -> list[tuple[str, int]]:
     return addresses
 
 
-def test_remote_scheduler_with_workers_from_the_command_line(data, serial, tmp_path):
-    scheduler_file = tmp_path / "scheduler.json"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    scheduler = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "distributed.cli.dask_scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--no-dashboard",
-            "--scheduler-file",
-            str(scheduler_file),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    workers = None
-    try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        import json
-
-        address = json.loads(scheduler_file.read_text())["address"]
-        assert address.startswith("tcp://127.0.0.1:")
-        workers = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fashion_estimators",
-                "worker",
-                address,
-                "--nworkers",
-                "2",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        with dask_cluster(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=60)
-            threads = client.run(_tf_threads)
-            assert set(threads.values()) == {"1"}
-            # by default only on 127.0.0.1, and no HTTP server: each of the
-            # two workers and their nannies listens on its comm port alone
-            listening = _listening(workers.pid)
-            assert {host for host, _ in listening} == {"127.0.0.1"}, listening
-            assert len(listening) == 4, listening
-            search = _search()
-            fit_on_dask(search, *data, client=client)
-        np.testing.assert_array_equal(_scores(search), serial)
-    finally:
-        for process in (workers, scheduler):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=30)
-
-
 def _scheduler(tmp_path, *options):
     """A `dask scheduler` on 127.0.0.1 and its address, once it is up."""
     scheduler_file = tmp_path / "scheduler.json"
@@ -274,9 +213,55 @@ def _scheduler(tmp_path, *options):
     deadline = time.monotonic() + 60
     while not scheduler_file.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    import json
+    try:
+        return process, json.loads(scheduler_file.read_text())["address"]
+    except BaseException:
+        process.kill()
+        raise
 
-    return process, json.loads(scheduler_file.read_text())["address"]
+
+def _workers(address: str, n: int, *options) -> subprocess.Popen:
+    """``fashion-estimators worker`` with ``n`` workers for ``address``."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fashion_estimators",
+            "worker",
+            address,
+            "--nworkers",
+            str(n),
+            *options,
+        ],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_remote_scheduler_with_workers_from_the_command_line(data, serial, tmp_path):
+    scheduler, address = _scheduler(tmp_path)
+    workers = None
+    try:
+        assert address.startswith("tcp://127.0.0.1:")
+        workers = _workers(address, 2)
+        with dask_cluster(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+            threads = client.run(_tf_threads)
+            assert set(threads.values()) == {"1"}
+            # by default only on 127.0.0.1, and no HTTP server: each of the
+            # two workers and their nannies listens on its comm port alone
+            listening = _listening(workers.pid)
+            assert {host for host, _ in listening} == {"127.0.0.1"}, listening
+            assert len(listening) == 4, listening
+            search = _search()
+            fit_on_dask(search, *data, client=client)
+        np.testing.assert_array_equal(_scores(search), serial)
+    finally:
+        for process in (workers, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
 
 
 def test_a_tls_cluster_from_the_cluster_guide(tmp_path):
@@ -310,20 +295,7 @@ def test_a_tls_cluster_from_the_cluster_guide(tmp_path):
     workers = None
     try:
         assert address.startswith("tls://127.0.0.1:")
-        workers = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fashion_estimators",
-                "worker",
-                address,
-                "--nworkers",
-                "1",
-                *tls,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        workers = _workers(address, 1, *tls)
         security = Security(
             tls_ca_file=str(cert),
             tls_client_cert=str(cert),

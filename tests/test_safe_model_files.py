@@ -1,7 +1,5 @@
 """save_model / load_model: exact round trips, and nothing in a file runs code."""
 
-import hashlib
-import io
 import json
 import os
 import zipfile
@@ -12,6 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST_CNN, FAST_MLP, probabilities_in_new_process
+from crafted import (
+    members,
+    network_parts,
+    rewrite,
+    with_description,
+    with_network,
+)
 from sklearn.exceptions import NotFittedError
 
 from fashion_estimators import (
@@ -40,27 +45,6 @@ def fitted(small):
 @pytest.fixture
 def saved(fitted, tmp_path):
     return save_model(fitted["mlp"], tmp_path / "mlp.fashion")
-
-
-def _members(path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def _rewrite(path, members: dict[str, bytes], rehash: bool = True) -> None:
-    """Write an archive with these members; ``rehash`` makes the manifest's
-    checksums match them, as an attacker who knows the format would."""
-    if rehash:
-        manifest = json.loads(members["manifest.json"])
-        manifest["sha256"] = {
-            name: hashlib.sha256(data).hexdigest()
-            for name, data in members.items()
-            if name != "manifest.json"
-        }
-        members = {**members, "manifest.json": json.dumps(manifest).encode()}
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
 
 
 def _keras_archive(model: keras.Model, folder) -> bytes:
@@ -141,20 +125,20 @@ def test_save_refuses_what_it_cannot_store_safely(fitted, small, tmp_path):
 
 
 def test_other_versions_warn_but_load(saved):
-    members = _members(saved)
-    manifest = json.loads(members["manifest.json"])
+    parts = members(saved)
+    manifest = json.loads(parts["manifest.json"])
     manifest["versions"]["keras"] = "2.15.0"
-    _rewrite(saved, {**members, "manifest.json": json.dumps(manifest).encode()})
+    rewrite(saved, {**parts, "manifest.json": json.dumps(manifest).encode()})
     with pytest.warns(ModelVersionWarning, match=r"keras 2\.15\.0 \(now 3\."):
         loaded = load_model(saved)
     assert loaded.predict(np.zeros((1, 784))).shape == (1,)
 
 
 def test_edited_file_is_refused(saved):
-    members = _members(saved)
-    edited = members["estimator.json"].replace(b'"epochs": 3', b'"epochs": 9')
-    assert edited != members["estimator.json"]
-    _rewrite(saved, {**members, "estimator.json": edited}, rehash=False)
+    parts = members(saved)
+    edited = parts["estimator.json"].replace(b'"epochs": 3', b'"epochs": 9')
+    assert edited != parts["estimator.json"]
+    rewrite(saved, {**parts, "estimator.json": edited}, rehash=False)
     with pytest.raises(ModelFileError, match="altered or corrupted.*estimator.json"):
         load_model(saved)
 
@@ -177,14 +161,7 @@ def test_truncated_file_is_refused(saved):
     ids=["class", "unknown-param", "bad-param", "classes", "augment"],
 )
 def test_description_that_is_not_ours_is_refused(saved, change, message):
-    members = _members(saved)
-    description = json.loads(members["estimator.json"])
-    for key, value in change.items():
-        if key == "params":
-            description["params"].update(value)
-        else:
-            description[key] = value
-    _rewrite(saved, {**members, "estimator.json": json.dumps(description).encode()})
+    with_description(saved, saved, **change)
     with pytest.raises(ModelFileError, match=message):
         load_model(saved)
 
@@ -226,10 +203,10 @@ def test_a_pickle_payload_never_runs(saved, tmp_path):
     # as a whole file, and in place of each member of a genuine archive
     with pytest.raises(ModelFileError):
         load_model(tmp_path / "evil.joblib")
-    members = _members(saved)
+    parts = members(saved)
     evil = (tmp_path / "evil.joblib").read_bytes()
     for name in ("estimator.json", "model.keras"):
-        _rewrite(saved, {**members, name: evil})
+        rewrite(saved, {**parts, name: evil})
         with pytest.raises(ModelFileError):
             load_model(saved)
     assert not marker.exists()
@@ -249,25 +226,18 @@ def test_code_in_the_network_never_runs(saved, tmp_path):
     )
     evil.add(keras.layers.Dense(10, activation="softmax"))
     marker.unlink(missing_ok=True)  # building the layer above called it once
-    members = _members(saved)
-    _rewrite(saved, {**members, "model.keras": _keras_archive(evil, tmp_path)})
+    parts = members(saved)
+    rewrite(saved, {**parts, "model.keras": _keras_archive(evil, tmp_path)})
     with pytest.raises(ModelFileError, match="builtins.function; only Keras"):
         load_model(saved)
     assert not marker.exists()
 
 
 def test_network_naming_other_modules_is_refused(saved, tmp_path):
-    members = _members(saved)
-    with zipfile.ZipFile(io.BytesIO(members["model.keras"])) as network:
-        parts = {name: network.read(name) for name in network.namelist()}
+    parts = network_parts(saved)
     config = json.loads(parts["config.json"])
     config["config"]["layers"][1]["module"] = "os"
-    parts["config.json"] = json.dumps(config).encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as network:
-        for name, data in parts.items():
-            network.writestr(name, data)
-    _rewrite(saved, {**members, "model.keras": buffer.getvalue()})
+    with_network(saved, saved, {**parts, "config.json": json.dumps(config).encode()})
     with pytest.raises(ModelFileError, match="uses os\\..*only Keras"):
         load_model(saved)
 
