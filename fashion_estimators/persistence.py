@@ -37,6 +37,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from . import _params
@@ -487,7 +488,9 @@ def _check_against_network(decoded: dict, members: dict, config: dict) -> None:
             f"its description asks for a network of {weights} weights, which "
             f"its {len(members[_WEIGHTS])}-byte weights file cannot hold."
         )
-    expected = estimator.make_network(n_classes)
+    # in float32: the precision changes no size, and bfloat16 would build the
+    # network twice (its layers are retyped on a copy)
+    expected = clone(estimator).set_params(precision="float32").make_network(n_classes)
     # through JSON, as the file's config went: tuples become lists
     described = json.loads(json.dumps(keras.saving.serialize_keras_object(expected)))
     if shape_signature(described) != shape_signature(config):
