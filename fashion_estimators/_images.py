@@ -156,10 +156,19 @@ def _rows_on_other_scale(images: np.ndarray, pixel_max: float) -> np.ndarray:
     between 0 and 1; under [0, 1], most of its ink above 1 (a few values
     above 1 are what ``MinMaxScaler`` gives data brighter than its fit's)."""
     flat = images.reshape(len(images), -1)
+    # only rows that could be off are looked at closely: none, in the usual case
+    highest = flat.max(axis=1)
+    off = np.zeros(len(flat), dtype=bool)
     if pixel_max == PIXEL_MAX:
-        fractions = np.any((flat > 0) & (flat < 1), axis=1)
-        return fractions & (flat.max(axis=1) <= 1)
-    return np.count_nonzero(flat > 1, axis=1) > 0.5 * np.count_nonzero(flat, axis=1)
+        candidates = np.flatnonzero(highest <= 1)
+        dim = flat[candidates]
+        off[candidates] = np.any((dim > 0) & (dim < 1), axis=1)
+    else:
+        candidates = np.flatnonzero(highest > 1)
+        bright = flat[candidates]
+        ink = np.count_nonzero(bright, axis=1)
+        off[candidates] = np.count_nonzero(bright > 1, axis=1) > 0.5 * ink
+    return off
 
 
 def _scale_error(name: str, pixel_max: float, off: np.ndarray, fitting: bool) -> str:

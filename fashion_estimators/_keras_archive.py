@@ -113,8 +113,52 @@ class UnsafeNetworkError(ValueError):
     the allow-list."""
 
 
+# A member larger than this may not inflate more than _MAX_RATIO times: float
+# weights barely compress, a zip bomb's zeros a thousandfold, so a large
+# allocation needs a file of comparable size.
+_SMALL_MEMBER = 64 << 20
+_MAX_RATIO = 4
+# the most bytes the central directory of a few short-named members takes
+_MAX_DIRECTORY = 64 << 10
+_END_RECORD = b"PK\x05\x06"
+
+
+def check_directory(file, max_members: int) -> None:
+    """Refuse a zip archive whose central directory lists more than
+    ``max_members`` members or takes more than 64 KiB, read from its end
+    record before ``zipfile`` builds an object for every entry. Archives this
+    package reads never need zip64, which is refused too.
+
+    Parameters
+    ----------
+    file : binary file object
+        Seekable; left at its start.
+    max_members : int
+    """
+    file.seek(0, 2)
+    size = file.tell()
+    file.seek(max(0, size - (22 + 0xFFFF)))
+    tail = file.read()
+    file.seek(0)
+    at = tail.rfind(_END_RECORD)
+    if at < 0 or len(tail) < at + 22:
+        raise UnsafeNetworkError("it has no zip end record")
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    directory = int.from_bytes(tail[at + 12 : at + 16], "little")
+    if entries == 0xFFFF or directory == 0xFFFFFFFF:
+        raise UnsafeNetworkError("it is a zip64 archive, which this format never is")
+    if entries > max_members or directory > _MAX_DIRECTORY:
+        raise UnsafeNetworkError(
+            f"its zip directory lists {entries} members in {directory} bytes; "
+            f"expected at most {max_members}"
+        )
+
+
 def read_members(archive: zipfile.ZipFile, caps: dict[str, int]) -> dict[str, bytes]:
     """Every member of ``archive``, each read up to its cap in ``caps``.
+
+    A member of more than 64 MiB is further capped at four times its
+    compressed size.
 
     Raises
     ------
@@ -133,6 +177,8 @@ def read_members(archive: zipfile.ZipFile, caps: dict[str, int]) -> dict[str, by
     members = {}
     for info in infos:
         cap = caps[info.filename]
+        if info.file_size > _SMALL_MEMBER:
+            cap = min(cap, max(_SMALL_MEMBER, _MAX_RATIO * info.compress_size))
         if info.file_size > cap:
             raise UnsafeNetworkError(
                 f"{info.filename} unpacks to {info.file_size} bytes, more than "
@@ -258,7 +304,9 @@ def read_network(data: bytes) -> tuple[dict[str, bytes], dict]:
     UnsafeNetworkError
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        buffer = io.BytesIO(data)
+        check_directory(buffer, len(MEMBER_BYTES))
+        with zipfile.ZipFile(buffer) as archive:
             members = read_members(archive, MEMBER_BYTES)
     except UnsafeNetworkError:
         raise

@@ -196,7 +196,6 @@ def _test_labels_of(clf, X, y):
     images on the pixel scale it was fitted on."""
     import numpy as np
 
-    from ._images import PIXEL_MAX
     from .datasets import CLASS_NAMES
 
     classes = clf.classes_
@@ -219,7 +218,17 @@ def _test_labels_of(clf, X, y):
             f"the model knows {len(classes)} classes: scoring the "
             f"{int(known.sum())} test images of those"
         )
-    return X[known] * (clf.pixel_max_ / PIXEL_MAX), y[known]
+    X = X[known] if not known.all() else X
+    return _on_scale_of(clf, X), y[known]
+
+
+def _on_scale_of(clf, images):
+    """Raw 0-255 ``images`` on the pixel scale ``clf`` was fitted on."""
+    from ._images import PIXEL_MAX
+
+    if clf.pixel_max_ == PIXEL_MAX:
+        return images
+    return images * (clf.pixel_max_ / PIXEL_MAX)
 
 
 def _evaluate(args) -> None:
@@ -267,7 +276,6 @@ def _predict(args) -> None:
     import numpy as np
 
     from . import load_model
-    from ._images import PIXEL_MAX
     from .photos import photo_to_image
     from .reports import label_names
 
@@ -284,7 +292,7 @@ def _predict(args) -> None:
         for path, image in zip(args.images, images, strict=True):
             Image.fromarray(image).save(folder / f"{Path(path).stem}_28x28.png")
     clf = load_model(args.model_file)
-    proba = clf.predict_proba(np.stack(images) * (clf.pixel_max_ / PIXEL_MAX))
+    proba = clf.predict_proba(_on_scale_of(clf, np.stack(images)))
     names = label_names(clf.classes_)
     results = []
     for path, row in zip(args.images, proba, strict=True):

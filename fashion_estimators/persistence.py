@@ -49,6 +49,7 @@ from ._keras_archive import (
 )
 from ._keras_archive import (
     UnsafeNetworkError,
+    check_directory,
     load_network,
     parse_json,
     read_members,
@@ -64,18 +65,14 @@ logger = logging.getLogger(__name__)
 FORMAT = "fashion-estimators-model"
 FORMAT_VERSION = 1
 _MANIFEST, _ESTIMATOR, _NETWORK = "manifest.json", "estimator.json", "model.keras"
-# The largest unpacked size of each member. The network's cap is the Keras
-# archive's total (each of its members has its own cap as well).
+# The largest unpacked size of each member (and the only members there may
+# be). The network's cap is the Keras archive's total; each of its members
+# has its own cap as well.
 _MEMBER_BYTES = {
     _MANIFEST: 64 << 10,
     _ESTIMATOR: 4 << 20,
     _NETWORK: 1 << 30,
 }
-# A member larger than this must not inflate more than _MAX_RATIO times: a
-# network's float weights barely compress, a zip bomb's zeros a thousandfold,
-# so a large allocation needs a file of comparable size.
-_SMALL_MEMBER = 64 << 20
-_MAX_RATIO = 4
 _MAX_EPOCH = 10**7
 _DESCRIPTION_KEYS = {
     "estimator",
@@ -311,18 +308,6 @@ class _Refused(Exception):
     """Why a file is not a model this package loads; load_model adds the path."""
 
 
-def _bounded_caps(archive: zipfile.ZipFile) -> dict[str, int]:
-    """Each member's cap, lowered for a large member that inflates suspiciously."""
-    caps = dict(_MEMBER_BYTES)
-    for info in archive.infolist():
-        if info.filename in caps and info.file_size > _SMALL_MEMBER:
-            caps[info.filename] = min(
-                caps[info.filename],
-                max(_SMALL_MEMBER, _MAX_RATIO * info.compress_size),
-            )
-    return caps
-
-
 def _read_members(file) -> tuple[dict, dict[str, bytes]]:
     head = file.read(4)
     file.seek(0)
@@ -336,8 +321,9 @@ def _read_members(file) -> tuple[dict, dict[str, bytes]]:
     if head != b"PK\x03\x04":
         raise _Refused("it is not a zip archive.")
     try:
+        check_directory(file, len(_MEMBER_BYTES))
         with zipfile.ZipFile(file) as archive:
-            members = read_members(archive, _bounded_caps(archive))
+            members = read_members(archive, _MEMBER_BYTES)
     except UnsafeNetworkError as error:
         raise _Refused(f"{error}.") from None
     except Exception as error:  # zipfile raises a dozen types on crafted input

@@ -86,6 +86,10 @@ def test_bombs_are_refused_before_any_large_allocation(good, tmp_path):
     bomb_archive(inner, net, {"model.weights.h5": int(1.2 * GIB)})
     rewrite(tmp_path / "weights.fashion", {**parts, "model.keras": inner.getvalue()})
     bombs["weights"] = tmp_path / "weights.fashion"
+    inner = io.BytesIO()  # under the 1 GiB cap, but a thousand times its size
+    bomb_archive(inner, net, {"model.weights.h5": 900 << 20})
+    rewrite(tmp_path / "ratio.fashion", {**parts, "model.keras": inner.getvalue()})
+    bombs["ratio"] = tmp_path / "ratio.fashion"
     for path in bombs.values():
         assert path.stat().st_size < 10 << 20  # megabytes that unpack to gigabytes
 
@@ -108,8 +112,12 @@ def test_bombs_are_refused_before_any_large_allocation(good, tmp_path):
     assert "manifest.json unpacks to 1610612736 bytes" in messages["manifest"]
     assert "estimator.json unpacks to" in messages["description"]
     assert "config.json unpacks to 1610612736 bytes" in messages["config"]
-    assert "unexpected members ['assets/0'" in messages["assets"]
+    assert "its zip directory lists 9 members" in messages["assets"]
     assert "model.weights.h5" in messages["weights"]
+    assert (
+        "model.weights.h5 unpacks to 943718400 bytes, more than the 67108864"
+        in (messages["ratio"])
+    )
     peak = results[-1][3]
     print(f"peak resident memory: good load {baseline:.0f} MiB, after bombs {peak:.0f}")
     assert peak - baseline < 300
@@ -132,6 +140,13 @@ def test_a_member_that_lies_about_its_size_is_read_no_further(good, tmp_path):
     path = tmp_path / "m.fashion"
     path.write_bytes(bytes(data))
     _refused(path, "manifest.json")
+
+
+def test_a_directory_of_many_entries_is_refused_before_zipfile_reads_it(good, tmp_path):
+    parts = members(good)
+    parts.update({f"x{i}": b"" for i in range(5000)})
+    rewrite(tmp_path / "m.fashion", parts, rehash=False)
+    _refused(tmp_path / "m.fashion", "its zip directory lists 5003 members")
 
 
 # --------------------------------------------------------------- allow-list
