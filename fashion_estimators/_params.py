@@ -30,10 +30,11 @@ def _is_int(value) -> bool:
 
 
 def _is_real(value) -> bool:
-    """A finite real number: NaN and infinity are never a sensible setting."""
-    return (
-        isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    )
+    """A finite real number: NaN and infinity are never a sensible setting
+    (an integer is finite however large, where math.isfinite would overflow)."""
+    if not isinstance(value, Real) or isinstance(value, bool):
+        return False
+    return isinstance(value, Integral) or math.isfinite(value)
 
 
 def integer(low: int, high: int | None = None) -> Constraint:

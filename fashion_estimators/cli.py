@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ._params import SEED_MAX
+
 PROG = "fashion-estimators"
 SCHEDULER_TIMEOUT = 5.0
 """Seconds ``search --scheduler`` waits for the scheduler to answer."""
@@ -102,7 +104,7 @@ def _output_folder(path: str) -> Path:
 
 
 _POSITIVE = _int_at_least(1)
-_SEED = _int_at_least(0, 2**32 - 1)
+_SEED = _int_at_least(0, SEED_MAX)
 
 AUGMENT_CHOICES = ("flip", "flip+erase", "none")
 """Values of ``train --augment``: the classifiers' named ``augment`` recipes,
@@ -405,9 +407,13 @@ def _search(args) -> None:
 
 
 def _tls_options(args) -> list[str]:
-    given = [("--tls-ca-file", args.tls_ca_file), ("--tls-cert", args.tls_cert)]
-    given.append(("--tls-key", args.tls_key))
-    return [part for name, value in given if value for part in (name, value)]
+    """The ``--tls-*`` options given, as dask's worker command takes them."""
+    given = {
+        "--tls-ca-file": args.tls_ca_file,
+        "--tls-cert": args.tls_cert,
+        "--tls-key": args.tls_key,
+    }
+    return [part for name, value in given.items() if value for part in (name, value)]
 
 
 def _security(args):

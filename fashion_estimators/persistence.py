@@ -433,7 +433,7 @@ def _decoded(description) -> dict:
     ):
         raise _Refused("its history is not lists of numbers, one list per metric.")
     seed = description["seed"]
-    if seed is not None and not _is_int(seed, 0, 2**32 - 1):
+    if seed is not None and not _is_int(seed, 0, _params.SEED_MAX):
         raise _Refused(f"its seed is {seed!r:.40}, not None or an integer seed.")
     progress = description["progress"]
     if progress is not None:

@@ -91,11 +91,9 @@ def _decode(file) -> np.ndarray:
         try:
             image = Image.open(file, formats=FORMATS)
         except Image.DecompressionBombError:
-            image = None
-        if image is None:
             raise ValueError(
                 f"the image has more than {MAX_PIXELS:,} pixels, the most this reads"
-            )
+            ) from None
         with image:
             if image.format == "JPEG":
                 image.draft(image.mode, (_WORKING_SIDE, _WORKING_SIDE))

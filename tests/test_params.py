@@ -49,6 +49,7 @@ y = np.array([0, 1, 0, 1])
         (FashionMLPClassifier(learning_rate=float("inf")), "'learning_rate' .* inf"),
         (FashionMLPClassifier(learning_rate=float("nan")), "'learning_rate' .* nan"),
         (FashionMLPClassifier(learning_rate=50.0), "'learning_rate' .* got 50.0"),
+        (FashionMLPClassifier(learning_rate=10**400), "'learning_rate' .* got 1000"),
         (FashionMLPClassifier(dropout=float("nan")), "'dropout' .* got nan"),
         (FashionMLPClassifier(validation_fraction=-0.1), "'validation_fraction'"),
         (FashionMLPClassifier(validation_fraction=np.inf), "'validation_fraction'"),
