@@ -46,7 +46,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _params as P
-from ._files import check_folder
+from ._files import check_folder, check_replaceable
 from ._images import PIXEL_MAX, validate_pixels
 from ._networks import OPTIMIZERS, make_optimizer, with_test_time_flips
 from ._precision import (
@@ -271,6 +271,7 @@ class FashionClassifier(KerasClassifier):
         ``epochs_for`` the images left after the validation split."""
         if self.checkpoint is not None:
             check_folder(self.checkpoint)
+            check_replaceable(self.checkpoint)
         start = time.perf_counter()
         with _all_or_nothing(self):
             seed = as_seed(self.random_state)

@@ -31,6 +31,24 @@ def check_folder(path: str | os.PathLike) -> None:
         ) from None
 
 
+def check_replaceable(path: str | os.PathLike) -> None:
+    """Raise ValueError if ``path`` exists and is neither a regular file nor
+    a symlink: writing a file there would replace a device node, or block on
+    a FIFO until someone reads it.
+
+    Checked before any work, as :func:`check_folder` is.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ValueError(
+            f"{os.fspath(path)} exists and is {kind}; only a file is replaced."
+        )
+
+
 def open_regular_file(path: str | os.PathLike) -> BinaryIO:
     """Open ``path`` for reading in binary mode, if it is a regular file.
 

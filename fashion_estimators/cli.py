@@ -82,10 +82,11 @@ def _fraction(text: str) -> float:
 
 def _output_file(path: str) -> None:
     """Refuse, before any work, an output file that could not be written."""
-    from ._files import check_folder
+    from ._files import check_folder, check_replaceable
 
     if Path(path).is_dir():
         raise IsADirectoryError(21, "is a folder, not a file to write", path)
+    check_replaceable(path)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     check_folder(path)
 

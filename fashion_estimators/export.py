@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import FashionClassifier
-from ._files import check_folder
+from ._files import check_folder, check_replaceable
 from ._images import CHANNEL_SHAPE
 from ._precision import with_precision
 
@@ -75,6 +75,8 @@ def export(
     check_folder(path)
     if format != "saved_model" and path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; export {format} to a file")
+    if format != "saved_model":
+        check_replaceable(path)
     if format == "saved_model" and path.exists() and not path.is_dir():
         raise NotADirectoryError(
             f"{path} is a file; a saved_model is a folder, and the file is kept"

@@ -42,7 +42,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _params
 from ._base import FashionClassifier
-from ._files import check_folder, open_regular_file
+from ._files import check_folder, check_replaceable, open_regular_file
 from ._images import N_PIXELS, PIXEL_MAX
 from ._keras_archive import (
     WEIGHTS as _WEIGHTS,
@@ -251,6 +251,7 @@ def _write(
     """Write ``estimator`` with ``history`` to ``path``, atomically; a
     checkpoint also records ``progress``, the epochs of the fit under way."""
     check_folder(path)
+    check_replaceable(path)
     feature_names = getattr(estimator, "feature_names_in_", None)
     params = estimator.get_params(deep=False)
     params.update(dict.fromkeys(_UNSAVED_PARAMS))

@@ -415,6 +415,23 @@ def test_save_never_follows_a_planted_symlink(good, data, tmp_path):
     )  # not mkstemp's private mode
 
 
+def test_save_export_and_checkpoints_replace_only_files(good, data, tmp_path):
+    from fashion_estimators import export
+
+    clf = load_model(good)
+    fifo = tmp_path / "m.fashion"
+    os.mkfifo(fifo)  # writing to it would block until someone reads
+    with pytest.raises(ValueError, match="exists and is not a regular file"):
+        save_model(clf, fifo)
+    with pytest.raises(ValueError, match="exists and is not a regular file"):
+        export(clf, fifo, format="litert")
+    with pytest.raises(ValueError, match="exists and is not a regular file"):
+        FashionMLPClassifier(**SMALL_MLP, checkpoint=fifo).fit(*data)
+    assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "m.fashion"
+    ]
+
+
 def test_concurrent_saves_to_one_path_leave_one_whole_file(data, tmp_path):
     models = [
         FashionMLPClassifier(**dict(SMALL_MLP, hidden_units=(w,))).fit(*data)
