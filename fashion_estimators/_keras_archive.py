@@ -238,9 +238,11 @@ def _check_names(config, key: str = "") -> None:
         return
     if key in ALLOWED_FUNCTIONS:
         raise UnsafeNetworkError(f"the network's {key} is an object, not a name")
-    # the innermost offender first: the function inside a layer, say
+    # the innermost offender first: the function inside a layer, say. An
+    # object's own module and registered name are checked with its class.
+    named = ("module", "registered_name") if "class_name" in config else ()
     for inner_key, value in config.items():
-        if inner_key not in ("module", "registered_name"):
+        if inner_key not in named:
             _check_names(value, inner_key if isinstance(inner_key, str) else "")
     if "class_name" in config:
         name = config["class_name"]

@@ -242,6 +242,12 @@ def _layers(config):
             lambda c: c["compile_config"]["optimizer"].update({"module": "os"}),
             "uses os.Adam",
         ),
+        (
+            lambda c: _layers(c)[3]["config"].update(
+                {"extra": {"module": {"class_name": "attacker>Planted"}}}
+            ),
+            "attacker>Planted",
+        ),
     ],
     ids=[
         "class",
@@ -252,6 +258,7 @@ def _layers(config):
         "regularizer",
         "loss",
         "optimizer-module",
+        "object-under-a-module-key",
     ],
 )
 def test_only_the_allow_list_can_be_named(good, tmp_path, edit, message):
