@@ -31,6 +31,10 @@ def check_folder(path: str | os.PathLike) -> None:
         ) from None
 
 
+def _kind(mode: int) -> str:
+    return "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+
+
 def check_replaceable(path: str | os.PathLike) -> None:
     """Raise ValueError if ``path`` exists and is neither a regular file nor
     a symlink: writing a file there would replace a device node, or block on
@@ -43,9 +47,8 @@ def check_replaceable(path: str | os.PathLike) -> None:
     except FileNotFoundError:
         return
     if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
         raise ValueError(
-            f"{os.fspath(path)} exists and is {kind}; only a file is replaced."
+            f"{os.fspath(path)} exists and is {_kind(mode)}; only a file is replaced."
         )
 
 
@@ -67,8 +70,7 @@ def open_regular_file(path: str | os.PathLike) -> BinaryIO:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-            raise ValueError(f"{os.fspath(path)} is {kind}; expected a file.")
+            raise ValueError(f"{os.fspath(path)} is {_kind(mode)}; expected a file.")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:

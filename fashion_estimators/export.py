@@ -77,7 +77,7 @@ def export(
         raise IsADirectoryError(f"{path} is a folder; export {format} to a file")
     if format != "saved_model":
         check_replaceable(path)
-    if format == "saved_model" and path.exists() and not path.is_dir():
+    elif path.exists() and not path.is_dir():
         raise NotADirectoryError(
             f"{path} is a file; a saved_model is a folder, and the file is kept"
         )

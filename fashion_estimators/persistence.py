@@ -525,7 +525,7 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
         try:
             decoded = _decoded(parse_json(members[_ESTIMATOR], _ESTIMATOR))
         except (ValueError, TypeError) as error:
-            if isinstance(error, _Refused | UnsafeNetworkError):
+            if isinstance(error, UnsafeNetworkError):  # invalid JSON: said already
                 raise
             raise _Refused(
                 f"its {_ESTIMATOR} does not describe an estimator this package "
