@@ -16,12 +16,16 @@ wrong on current scikit-learn and adds what our classifiers share:
   bfloat16 network loaded where bfloat16 is not native computes in float32;
 * a stratified validation split with early stopping that restores the best
   weights;
+* the training callbacks, assembled in one place from ``DEFAULT_CALLBACKS``:
+  schedule, early stopping, checkpoint writer, then the user's;
 * prediction through ``predict_on_batch`` in chunks, which skips
   ``model.predict``'s per-call set-up (tens of milliseconds);
 * ``predict_proba`` that keeps its 2-D shape for a single row.
 
 Subclasses only declare their parameters and their network; ``make_network``
-is the public way to get the network that ``fit`` trains.
+is the public way to get the network that ``fit`` trains. This module knows no
+model-file format: a class that can write checkpoints names its writer in
+``checkpoint_writer``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ import math
 import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -46,8 +52,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _params as P
+from ._callbacks import CheckpointWriter, cosine_decay
 from ._files import check_folder, check_replaceable
-from ._images import PIXEL_MAX, validate_pixels
+from ._images import N_PIXELS, PIXEL_MAX, validate_pixels
 from ._networks import OPTIMIZERS, make_optimizer, with_test_time_flips
 from ._precision import (
     PRECISIONS,
@@ -56,8 +63,9 @@ from ._precision import (
     with_precision,
 )
 from ._seeding import as_seed, seeded
-from .augmentation import FashionAugmenter
+from .augmentation import FashionAugmenter, named_augmenter
 from .datasets import TRAIN_SIZE
+from .options import AUGMENT_RECIPES
 
 logger = logging.getLogger(__name__)
 
@@ -75,28 +83,12 @@ _AUTO_MAX_EPOCHS = 4 * _AUTO_EPOCHS
 # the sensible range of epochs and batch sizes: beyond them a value is a typo
 _MAX_EPOCHS = 100_000
 _MAX_BATCH = 1 << 20
-_FLIP = dict(shift=0.0, rotation=0.0, zoom=0.0, horizontal_flip=True)
-AUGMENTATIONS = {
-    "flip": FashionAugmenter(**_FLIP),
-    "flip+erase": FashionAugmenter(**_FLIP, erasing=0.5),
-}
-"""The named recipes of the ``augment`` parameter: "flip" mirrors each image
-left-right at random; "flip+erase" also overwrites a random rectangle of half
-the images with noise (Random Erasing)."""
 
-
-def _cosine_decay(
-    learning_rate: float, epochs: int, first_epoch: int = 0
-) -> keras.callbacks.Callback:
-    """Lower the learning rate along half a cosine, epoch by epoch, from
-    ``learning_rate`` at ``first_epoch`` towards 0 after ``epochs`` epochs."""
-    return keras.callbacks.LearningRateScheduler(
-        lambda epoch: (
-            learning_rate
-            * 0.5
-            * (1 + math.cos(math.pi * (epoch - first_epoch) / epochs))
-        )
-    )
+DEFAULT_CALLBACKS = ("schedule", "early_stopping", "checkpoint")
+"""The callbacks ``fit`` makes itself, in the order they run: the cosine
+learning-rate schedule (``lr_schedule="cosine"``), early stopping on the
+validation split (``validation_fraction > 0``), the checkpoint writer
+(``checkpoint``). The user's ``callbacks`` run after them."""
 
 
 def _refuse_epoch_arguments(method: str, kwargs: dict) -> None:
@@ -148,8 +140,12 @@ class FashionClassifier(KerasClassifier):
 
     Subclasses define ``__init__`` (storing their parameters, which must include
     those in ``_parameter_constraints`` below), ``_build_network`` and
-    ``_weight_count``.
+    ``weight_count``, and set ``checkpoint_writer`` to support ``checkpoint``.
     """
+
+    checkpoint_writer: ClassVar[Callable | None] = None
+    """``write(estimator, path, history, progress)``, which writes a checkpoint
+    file that ``load_model`` reads; None where the class cannot."""
 
     _max_auto_batch = 256
     """The largest batch that ``batch_size="auto"`` picks."""
@@ -170,10 +166,10 @@ class FashionClassifier(KerasClassifier):
         "augment": P.Constraint(
             lambda v: (
                 v is None
-                or (isinstance(v, str) and v in AUGMENTATIONS)
+                or (isinstance(v, str) and v in AUGMENT_RECIPES)
                 or isinstance(v, FashionAugmenter)
             ),
-            f"None, {', '.join(map(repr, AUGMENTATIONS))} or a FashionAugmenter",
+            f"None, {', '.join(map(repr, AUGMENT_RECIPES))} or a FashionAugmenter",
         ),
         "test_time_flip": P.one_of("auto", True, False),
         "precision": P.one_of(*PRECISIONS),
@@ -212,9 +208,21 @@ class FashionClassifier(KerasClassifier):
     ) -> keras.Model:
         raise NotImplementedError
 
-    def _weight_count(self, n_classes: int) -> int:
-        """The weights of the built-in network for ``n_classes``, counted
-        from the parameters without building it."""
+    def weight_count(self, n_classes: int = 10) -> int:
+        """The number of weights of the network ``make_network(n_classes)``
+        builds, counted from the parameters without building it.
+
+        ``load_model`` checks a file against it before it builds anything.
+
+        Parameters
+        ----------
+        n_classes : int, default=10
+            Width of the softmax output.
+
+        Returns
+        -------
+        int
+        """
         raise NotImplementedError
 
     def __sklearn_tags__(self):
@@ -226,6 +234,7 @@ class FashionClassifier(KerasClassifier):
         return tags
 
     # ----------------------------------------------------------------- fitting
+    @P.validates_params
     def fit(self, X, y, sample_weight=None, **kwargs) -> FashionClassifier:
         """Train on ``(X, y)`` for ``epochs`` epochs.
 
@@ -252,7 +261,6 @@ class FashionClassifier(KerasClassifier):
         -------
         self
         """
-        P.check_params(self)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
@@ -270,6 +278,11 @@ class FashionClassifier(KerasClassifier):
         unless resuming a checkpointed fit). ``last`` None trains
         ``epochs_for`` the images left after the validation split."""
         if self.checkpoint is not None:
+            if self.checkpoint_writer is None:
+                raise TypeError(
+                    f"{type(self).__name__} cannot write checkpoints (it names no "
+                    "checkpoint_writer); leave checkpoint=None."
+                )
             check_folder(self.checkpoint)
             check_replaceable(self.checkpoint)
         start = time.perf_counter()
@@ -280,7 +293,7 @@ class FashionClassifier(KerasClassifier):
                 seed = None if seed is None else seed + first
             else:
                 self.classes_ = None  # scikeras reads it as partial_fit's classes
-                self._seed = seed
+                self.seed_ = seed
             weights = self._training_weights(y, sample_weight)
             with seeded(seed):
                 self._fit(
@@ -296,14 +309,27 @@ class FashionClassifier(KerasClassifier):
                     **kwargs,
                 )
             self._progress = None  # no fit under way: a checkpoint would say so
-        # read by the command line's search progress lines
-        self._fit_seconds = time.perf_counter() - start
+        self.fit_time_ = time.perf_counter() - start
         return self
 
-    def _finish(self, X, y, sample_weight=None) -> FashionClassifier:
+    @P.validates_params
+    def resume_fit(self, X, y, sample_weight=None) -> FashionClassifier:
         """Train the epochs that the checkpointed fit this estimator was
-        loaded from had left; nothing if it had finished."""
-        P.check_params(self)
+        loaded from had left; nothing if it had finished.
+
+        :func:`~fashion_estimators.resume` loads a checkpoint and calls this.
+
+        Parameters
+        ----------
+        X, y : array-like
+            The training data, as given to the fit that was interrupted.
+        sample_weight : array-like of shape (n,), optional
+            As given to that fit.
+
+        Returns
+        -------
+        self
+        """
         if y is None:
             raise ValueError("resume needs y, the labels the fit was given.")
         progress = getattr(self, "_progress", None)
@@ -315,6 +341,7 @@ class FashionClassifier(KerasClassifier):
         logger.info("resuming at epoch %d of %d", done + 1, last)
         return self._train(X, y, sample_weight, done, last, {}, schedule_from)
 
+    @P.validates_params
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train one more epoch on ``(X, y)``, keeping the current weights.
 
@@ -326,12 +353,11 @@ class FashionClassifier(KerasClassifier):
         -------
         self
         """
-        P.check_params(self)
         _refuse_epoch_arguments("partial_fit", kwargs)
         with _all_or_nothing(self):
             seed = as_seed(self.random_state)
-            if not hasattr(self, "_seed"):
-                self._seed = seed
+            if not hasattr(self, "seed_"):
+                self.seed_ = seed
             # scikeras reads classes_ as the labels to encode
             self.classes_ = classes if classes is not None else self._classes()
             weights = self._training_weights(y, sample_weight)
@@ -424,6 +450,7 @@ class FashionClassifier(KerasClassifier):
                 )
         return X, y
 
+    @P.validates_params
     def make_network(self, n_classes: int = 10, seed: int | None = None) -> keras.Model:
         """The untrained network that ``fit`` would build, not compiled.
 
@@ -443,9 +470,8 @@ class FashionClassifier(KerasClassifier):
         -------
         keras.Model
         """
-        P.check_params(self)
         augmenter = (
-            AUGMENTATIONS[self.augment]
+            named_augmenter(self.augment)
             if isinstance(self.augment, str)
             else self.augment
         )
@@ -508,7 +534,7 @@ class FashionClassifier(KerasClassifier):
         return math.ceil(n_samples / self.batch_size_for(n_samples))
 
     def _build_keras_model(self) -> keras.Model:
-        model = self.make_network(self.n_classes_, self._seed)
+        model = self.make_network(self.n_classes_, self.seed_)
         self.precision_ = model_precision(model)
         return self._compiled(model)
 
@@ -546,7 +572,7 @@ class FashionClassifier(KerasClassifier):
     def _split_validation(self, X, y, sample_weight):
         """Hold out a stratified ``validation_fraction`` of the training data."""
         index = np.arange(len(X))
-        rng = check_random_state(self._seed)
+        rng = check_random_state(self.seed_)
         try:
             train, val = train_test_split(
                 index, test_size=self.validation_fraction, stratify=y, random_state=rng
@@ -579,10 +605,6 @@ class FashionClassifier(KerasClassifier):
         schedule_from=0,
         **kwargs,
     ):
-        # scikeras drops callbacks passed to fit; ours keep them, after our own.
-        # A fit (whole_fit), warm or not, gets the schedule and the validation
-        # split; partial_fit, one epoch at a time, gets neither.
-        self._fit_callbacks = []
         split = self.validation_fraction > 0 and whole_fit
         if split:
             X, y, sample_weight, kwargs["validation_data"] = self._split_validation(
@@ -591,38 +613,16 @@ class FashionClassifier(KerasClassifier):
         if epochs is None:  # a fit's own epochs, counted on what it trains on
             epochs = self.epochs_for(len(X))
         last = initial_epoch + epochs  # scikeras' epochs: how many to train
-        if whole_fit and self.lr_schedule == "cosine":
-            self._fit_callbacks.append(
-                _cosine_decay(self.learning_rate, last - schedule_from, schedule_from)
-            )
         if whole_fit and warm_start:
             # scikeras appends to the history in place: give it new lists, and
             # a default for a key the earlier fits did not log (val_loss)
             self.history_ = defaultdict(
                 list, {key: list(values) for key, values in self.history_.items()}
             )
-        if split:
-            self._fit_callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss",
-                    patience=self.n_iter_no_change,
-                    restore_best_weights=True,
-                )
-            )
-        # a copy per fit, so that clones, CV folds and refits never share the
-        # state of one callback object (EarlyStopping's best epoch, say)
-        self._fit_callbacks.extend(copy.deepcopy(list(self.callbacks or [])))
-        self._fit_callbacks.extend(kwargs.pop("callbacks", None) or [])
-        if self.checkpoint is not None:
-            # last, so that it saves what every other callback logged; imported
-            # here because checkpoints write through persistence, which
-            # imports this module
-            from .checkpoints import Checkpointer
-
-            prior = dict(self.history_) if initial_epoch else {}
-            self._fit_callbacks.append(
-                Checkpointer(self, self.checkpoint, prior, schedule_from, last)
-            )
+        # scikeras drops callbacks passed to fit; ours keep them
+        self._fit_callbacks = self._training_callbacks(
+            whole_fit, split, initial_epoch, schedule_from, last
+        ) + list(kwargs.pop("callbacks", None) or [])
         kwargs.setdefault("batch_size", self.batch_size_for(len(X)))
         try:
             super()._fit_keras_model(
@@ -632,25 +632,81 @@ class FashionClassifier(KerasClassifier):
             self._fit_callbacks = []  # they hold the model; never pickle them
         self.history_ = dict(self.history_)
 
-    # ------------------------------------------------------------ persistence
-    def _restore_fitted(
-        self,
-        model,
-        classes,
-        n_features_in,
-        feature_names_in,
-        history,
-        seed,
-        progress=None,
-        pixel_max=PIXEL_MAX,
-    ):
-        """Make this unfitted estimator the fitted one described by the
-        arguments, with ``model`` (a compiled Keras model) as its network, as
-        ``fit`` would have left it; used by :func:`~fashion_estimators.load_model`.
-        ``progress``, from a checkpoint, is the ``(schedule_from, last)``
-        epochs of the fit that was under way; ``pixel_max`` the scale of the
-        pixels fit saw.
+    def _training_callbacks(
+        self, whole_fit, split, initial_epoch, schedule_from, last
+    ) -> list:
+        """The callbacks of one fit: those of ``DEFAULT_CALLBACKS`` that the
+        parameters ask for, in that order, then copies of ``callbacks``.
+
+        A fit (``whole_fit``), warm or not, gets the schedule and, with a
+        validation ``split``, early stopping; ``partial_fit``, one epoch at a
+        time, gets neither. The schedule runs from epoch ``schedule_from`` to
+        ``last``.
         """
+        made = dict.fromkeys(DEFAULT_CALLBACKS)
+        if whole_fit and self.lr_schedule == "cosine":
+            made["schedule"] = cosine_decay(
+                self.learning_rate, last - schedule_from, schedule_from
+            )
+        if split:
+            made["early_stopping"] = keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=self.n_iter_no_change,
+                restore_best_weights=True,
+            )
+        if self.checkpoint is not None:
+            made["checkpoint"] = CheckpointWriter(
+                self,
+                self.checkpoint,
+                dict(self.history_) if initial_epoch else {},
+                schedule_from,
+                last,
+                self.checkpoint_writer,
+            )
+        # a copy per fit, so that clones, CV folds and refits never share the
+        # state of one callback object (EarlyStopping's best epoch, say)
+        user = copy.deepcopy(list(self.callbacks or []))
+        return [made[n] for n in DEFAULT_CALLBACKS if made[n] is not None] + user
+
+    # ------------------------------------------------------------ persistence
+    def restore_fitted(
+        self,
+        network: keras.Model,
+        classes,
+        *,
+        feature_names_in=None,
+        history: dict,
+        seed: int | None,
+        progress: tuple[int, int] | None = None,
+        pixel_max: float = PIXEL_MAX,
+    ) -> FashionClassifier:
+        """Make this unfitted estimator the fitted one these arguments
+        describe, as ``fit`` would have left it; what
+        :func:`~fashion_estimators.load_model` does with a file it checked.
+
+        Parameters
+        ----------
+        network : keras.Model
+            The trained, compiled network, taking ``(n, 28, 28, 1)`` raw pixels.
+        classes : array-like
+            The labels of its outputs, in order.
+        feature_names_in : list of str, optional
+            The 784 column names fit saw, if it saw a DataFrame.
+        history : dict of list
+            The per-epoch metrics.
+        seed : int or None
+            The seed fit drew from ``random_state`` (``seed_``).
+        progress : (int, int), optional
+            From a checkpoint: the epochs ``(schedule_from, last)`` of the fit
+            under way, which ``resume_fit`` finishes.
+        pixel_max : {1.0, 255.0}
+            The pixel scale fit saw (``pixel_max_``).
+
+        Returns
+        -------
+        self
+        """
+        n_features_in = N_PIXELS
         self.classes_ = None  # scikeras' target_encoder reads it
         self.target_encoder_ = self.target_encoder.fit(np.asarray(classes))
         vars(self).update(self.target_encoder_.get_metadata())
@@ -660,9 +716,9 @@ class FashionClassifier(KerasClassifier):
         self.pixel_max_ = float(pixel_max)
         if feature_names_in is not None:
             self.feature_names_in_ = np.asarray(feature_names_in, dtype=object)
-        self._adopt_network(model)
+        self._adopt_network(network)
         self.history_ = {key: list(values) for key, values in history.items()}
-        self._seed = seed
+        self.seed_ = seed
         self._progress = progress
         self._random_state = None
         self._initialize_callbacks()

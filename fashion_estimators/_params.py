@@ -1,13 +1,17 @@
-"""Declarative parameter checks, run at the start of ``fit``.
+"""Declarative parameter checks, run once at each public entry.
 
-Each estimator declares ``_parameter_constraints = {name: Constraint, ...}`` and
-calls :func:`check_params` first thing in ``fit``, so every invalid value is
-reported the same way: which estimator, which parameter, what was expected,
-what was received.
+Each estimator declares ``_parameter_constraints = {name: Constraint, ...}``
+(scikit-learn's name for it) and decorates its public entries (``fit``,
+``partial_fit``, ``transform``...) with :func:`validates_params`, as
+scikit-learn's ``_fit_context`` does; loading a model file runs the same
+:func:`check_params`. Every invalid value is reported the same way: which
+estimator, which parameter, what was expected, what was received.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,7 +112,9 @@ def either(*constraints: Constraint) -> Constraint:
 
 
 def check_params(estimator) -> None:
-    """Raise ValueError for the first parameter of ``estimator`` that is invalid.
+    """Raise ValueError for the first parameter of ``estimator`` that is
+    invalid, its nested estimators' (a ``FashionAugmenter`` as ``augment``)
+    included.
 
     Parameters
     ----------
@@ -123,3 +129,31 @@ def check_params(estimator) -> None:
                 f"The '{name}' parameter of {type(estimator).__name__} must be "
                 f"{constraint.description}; got {value!r}."
             )
+        if hasattr(value, "_parameter_constraints"):
+            check_params(value)
+
+
+# the estimators whose validated entry is running: what such an entry calls on
+# the same estimator (fit calls make_network) is not checked again
+_validating: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "validating", default=frozenset()
+)
+
+
+def validates_params(method: Callable) -> Callable:
+    """Decorate a public method to run :func:`check_params` on its estimator
+    first, unless another validated method of the same estimator called it."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        running = _validating.get()
+        if id(self) in running:
+            return method(self, *args, **kwargs)
+        check_params(self)
+        token = _validating.set(running | {id(self)})
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _validating.reset(token)
+
+    return run

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _params as P
 from ._images import PIXEL_MAX, like_input, validate_pixels
 from .datasets import FEATURE_NAMES
+from .options import AUGMENT_RECIPES
 
 _BATCH = 4096
 
@@ -111,6 +112,7 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         self.erasing = erasing
         self.random_state = random_state
 
+    @P.validates_params
     def keras_layers(self, seed: int | None = None) -> list[keras.layers.Layer]:
         """The Keras random layers that perform this augmentation.
 
@@ -127,7 +129,6 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         -------
         list of keras.layers.Layer
         """
-        P.check_params(self)
         layers = []
 
         def next_seed():
@@ -162,6 +163,7 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
             )
         return layers
 
+    @P.validates_params
     def fit(self, X, y=None) -> FashionAugmenter:
         """Check the parameters and X; learns nothing else.
 
@@ -175,10 +177,10 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        P.check_params(self)
         validate_pixels(self, X, reset=True)
         return self
 
+    @P.validates_params
     def fit_transform(self, X, y=None):
         """Fit, then return a randomly augmented copy of X.
 
@@ -192,7 +194,6 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         -------
         X_augmented : same type, shape and dtype as X
         """
-        P.check_params(self)
         images = validate_pixels(self, X, reset=True)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         layers = self.keras_layers(seed)
@@ -204,6 +205,7 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
             out[start : start + _BATCH] = keras.ops.convert_to_numpy(batch)
         return like_input(out, X, self.pixel_max_)
 
+    @P.validates_params
     def transform(self, X):
         """Return X unchanged: data that is predicted or scored is never
         augmented.
@@ -255,3 +257,9 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
         return tags
+
+
+def named_augmenter(name: str) -> FashionAugmenter:
+    """A new augmenter made by the recipe ``name`` of
+    :data:`~fashion_estimators.options.AUGMENT_RECIPES` ("flip", "flip+erase")."""
+    return FashionAugmenter(**AUGMENT_RECIPES[name])

@@ -7,6 +7,9 @@ was to train. Each write replaces the file atomically, so a fit killed at any
 moment (Ctrl-C, SIGTERM, SIGKILL, a lost machine) leaves the checkpoint of its
 last finished epoch. :func:`resume` trains the epochs that were left.
 
+The estimators write the checkpoint themselves (their ``checkpoint_writer``,
+called by the callback ``fit`` adds); this module reads one back.
+
 A checkpoint never records its own path: a model file that named a path would
 let whoever made it overwrite a file of whoever loads it. ``load_model`` gives
 ``checkpoint=None``; :func:`resume` goes on writing the file it resumes, where
@@ -16,58 +19,9 @@ it is now, so a checkpoint moved or copied to another machine resumes there.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
-import keras
 
 from . import persistence
 from ._base import FashionClassifier
-
-
-class Checkpointer(keras.callbacks.Callback):
-    """Write ``estimator`` to ``path`` at the end of every epoch.
-
-    Parameters
-    ----------
-    estimator : FashionCNNClassifier or FashionMLPClassifier
-        The estimator being fitted; its ``model_`` is the network in training.
-    path : str or path-like
-        The checkpoint file.
-    history : dict of list
-        The history before this fit (empty for a new network).
-    schedule_from, last : int
-        The epoch the fit's learning-rate schedule starts at, and the epoch
-        it ends after.
-    """
-
-    def __init__(
-        self,
-        estimator: FashionClassifier,
-        path: str | os.PathLike,
-        history: dict,
-        schedule_from: int,
-        last: int,
-    ):
-        super().__init__()
-        self.estimator = estimator
-        self.path = path
-        self.history = {key: list(values) for key, values in history.items()}
-        self.progress = {"initial_epoch": schedule_from, "epochs": last}
-
-    def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
-        self._write()
-
-    def on_train_end(self, logs=None):
-        # The fit finished: early stopping may have ended it before its last
-        # epoch and put the best weights back. Record that, so that resuming
-        # does not train on.
-        self.progress["epochs"] = len(self.history.get("loss", []))
-        self._write()
-
-    def _write(self) -> None:
-        persistence._write(self.estimator, Path(self.path), self.history, self.progress)
 
 
 def resume(path: str | os.PathLike, X, y, *, sample_weight=None) -> FashionClassifier:
@@ -102,7 +56,7 @@ def resume(path: str | os.PathLike, X, y, *, sample_weight=None) -> FashionClass
     >>> # ...killed at epoch 20 of 36; later, or on another machine:
     >>> clf = resume("cnn.ckpt", X, y)  # doctest: +SKIP
     """
-    return load_checkpoint(path)._finish(X, y, sample_weight)
+    return load_checkpoint(path).resume_fit(X, y, sample_weight)
 
 
 def load_checkpoint(path: str | os.PathLike) -> FashionClassifier:

@@ -1,7 +1,8 @@
 """FashionCNNClassifier and FashionMLPClassifier: their parameters and network.
 
 Everything they share (validation, training loop, early stopping, fast
-prediction, scikit-learn tags) lives in ``_base.FashionClassifier``.
+prediction, scikit-learn tags) lives in ``_base.FashionClassifier``; their
+checkpoints are model files (``_model_file``). ``registry`` names them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import keras
 from . import _params as P
 from ._base import FashionClassifier
 from ._images import IMAGE_SHAPE, N_PIXELS
+from ._model_file import write_model_file
 from ._networks import build_cnn, build_mlp, wrap_network
 from .augmentation import FashionAugmenter
 
@@ -56,10 +58,10 @@ checkpoint : str, path-like or None, default=None
     "callbacks": """\
 callbacks : list of keras.callbacks.Callback or None, default=None
         Keras callbacks run by every ``fit`` and ``partial_fit``, after the
-        estimator's own (schedule, early stopping). Each fit runs deep copies
-        of them, so clones, cross-validation folds and refits never share
-        one; ``fit(X, y, callbacks=[...])`` runs the very objects given, for
-        that fit only. ``save_model`` does not store them.""",
+        estimator's own (schedule, early stopping, checkpoint writer). Each
+        fit runs deep copies of them, so clones, cross-validation folds and
+        refits never share one; ``fit(X, y, callbacks=[...])`` runs the very
+        objects given, for that fit only. ``save_model`` does not store them.""",
     "learning_rate": """\
 learning_rate : float, default=2e-3
         Initial step size of the optimizer.""",
@@ -79,7 +81,7 @@ epochs : int or "auto", default="auto"
 validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to stop early and
         restore the best weights. 0, like scikit-learn's MLPClassifier, trains
-        on everything for ``epochs``, which scored higher in our experiments.""",
+        on everything for ``epochs``.""",
     "random_state": """\
 random_state : int, RandomState instance or None, default=None
         Seeds weights, shuffling, dropout, augmentation and the validation
@@ -148,9 +150,8 @@ class FashionCNNClassifier(FashionClassifier):
     batch_norm : bool, default=False
         Batch normalisation after each convolution. Without it the
         convolutions start from He initialisation. Keras 3 computes it
-        unfused, so on CPUs it costs more than the convolutions and hides
-        most of the gain of bfloat16; the default network trains 2-3 times
-        faster without it, for about 0.2 points of held-out accuracy.
+        unfused, so on CPUs it costs more than the convolutions themselves
+        (the performance page measures it).
     network : callable or None, default=None
         Replaces the built-in CNN: called as ``network(n_classes)``, it returns
         an uncompiled ``keras.Model`` that takes ``(batch, 28, 28, 1)`` images
@@ -184,8 +185,8 @@ default="flip+erase"
     test_time_flip : "auto", bool, default="auto"
         Predict the mean of the network's outputs on each image and on its
         left-right mirror, which costs twice the computation per prediction.
-        "auto" does so when ``augment`` flips the training images (the
-        default CNN: 0.15-0.25 points of held-out accuracy), not otherwise.
+        "auto" does so when ``augment`` flips the training images, not
+        otherwise (the benchmarks page measures what it buys).
     %(precision)s
     %(class_weight)s
     %(warm_start)s
@@ -207,6 +208,7 @@ default="flip+erase"
     (2, 10)
     """
 
+    checkpoint_writer = staticmethod(write_model_file)
     _parameter_constraints = {
         **FashionClassifier._parameter_constraints,
         # each block halves the image: 28 pixels take at most 4 of them
@@ -265,7 +267,7 @@ default="flip+erase"
         self.random_state = random_state
         self.verbose = verbose
 
-    def _weight_count(self, n_classes: int) -> int:
+    def weight_count(self, n_classes: int = 10) -> int:
         channels, side, count = 1, IMAGE_SHAPE[0], 0
         for width in self.filters:
             count += 9 * channels * width + (4 if self.batch_norm else 1) * width
@@ -342,6 +344,7 @@ class FashionMLPClassifier(FashionClassifier):
     (3,)
     """
 
+    checkpoint_writer = staticmethod(write_model_file)
     _parameter_constraints = {
         **FashionClassifier._parameter_constraints,
         "hidden_units": P.int_sequence(1, _MAX_WIDTH, max_length=_MAX_DEPTH),
@@ -389,7 +392,7 @@ class FashionMLPClassifier(FashionClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _weight_count(self, n_classes: int) -> int:
+    def weight_count(self, n_classes: int = 10) -> int:
         return _dense_count((N_PIXELS, *self.hidden_units, n_classes))
 
     def _build_network(

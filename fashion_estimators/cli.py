@@ -22,7 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import registry
 from ._params import SEED_MAX
+from .options import AUGMENT_RECIPES, EXPORT_FORMATS
 
 PROG = "fashion-estimators"
 SCHEDULER_TIMEOUT = 5.0
@@ -107,7 +109,7 @@ def _output_folder(path: str) -> Path:
 _POSITIVE = _int_at_least(1)
 _SEED = _int_at_least(0, SEED_MAX)
 
-AUGMENT_CHOICES = ("flip", "flip+erase", "none")
+AUGMENT_CHOICES = (*AUGMENT_RECIPES, "none")
 """Values of ``train --augment``: the classifiers' named ``augment`` recipes,
 and "none" for ``augment=None``."""
 
@@ -121,8 +123,13 @@ def _training_set(args):
     return stratified_subset(X, y, args.n_train or None, random_state=args.seed)
 
 
+def _model_names() -> list[str]:
+    """The ``--model`` choices, from the registry; the first is the default."""
+    return list(registry.ESTIMATORS)
+
+
 def _train(args) -> None:
-    from . import FashionCNNClassifier, FashionMLPClassifier, save_model
+    from . import save_model
     from .datasets import fetch_fashion_mnist
 
     _output_file(args.out)
@@ -130,7 +137,7 @@ def _train(args) -> None:
     if args.resume:
         clf = _resumed(args, X, y)
     else:
-        cls = FashionMLPClassifier if args.model == "mlp" else FashionCNNClassifier
+        cls = registry.ESTIMATORS[args.model or _model_names()[0]].load()
         clf = _fitted(args, cls, X, y)
     val = clf.history_.get("val_accuracy")
     if val:
@@ -167,13 +174,12 @@ def _resumed(args, X, y):
     # read once and its class checked before any training
     clf = load_checkpoint(args.resume)
     saved = type(clf).__name__
-    expected = {"cnn": "FashionCNNClassifier", "mlp": "FashionMLPClassifier"}
-    if args.model and expected[args.model] != saved:
+    if args.model and registry.ESTIMATORS[args.model].class_name != saved:
         raise ValueError(
             f"{args.resume} is a checkpoint of a {saved}, not of --model {args.model}."
         )
     print(f"Resuming {args.resume} on {len(X)} images", flush=True)
-    return clf._finish(X, y, None)
+    return clf.resume_fit(X, y)
 
 
 def _fitted(args, cls, X, y):
@@ -346,7 +352,7 @@ class ProgressScorer:
         score = estimator.score(X, y)
         params = estimator.get_params()
         shown = ", ".join(f"{name}={params[name]!r}" for name in self.grid_names)
-        seconds = getattr(estimator, "_fit_seconds", float("nan"))
+        seconds = getattr(estimator, "fit_time_", float("nan"))
         logger = logging.getLogger(PROGRESS_LOGGER)
         logger.setLevel(logging.INFO)  # worker processes start at WARNING
         logger.info("fit %s: score %.4f, fit %.1f s", shown, score, seconds)
@@ -357,11 +363,11 @@ def _search(args) -> None:
     import pandas as pd
     from sklearn.model_selection import GridSearchCV
 
-    from . import FashionCNNClassifier, FashionMLPClassifier, save_model
+    from . import save_model
     from .parallel import dask_cluster, fit_on_dask
 
     grid = _grid(args.param)
-    cls = FashionCNNClassifier if args.model == "cnn" else FashionMLPClassifier
+    cls = registry.ESTIMATORS[args.model].load()
     out = _output_folder(args.out)
     X, y = _training_set(args)
     search = GridSearchCV(
@@ -488,7 +494,9 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="fit a model and save it")
     train.add_argument(
-        "--model", choices=("cnn", "mlp"), help="default: cnn, or the checkpoint's"
+        "--model",
+        choices=_model_names(),
+        help=f"default: {_model_names()[0]}, or the checkpoint's",
     )
     train.add_argument("--out", required=True, help="model file to write")
     train.add_argument("--epochs", type=_POSITIVE, help="default: the estimator's")
@@ -534,9 +542,7 @@ def _parser() -> argparse.ArgumentParser:
         "export", help="write a model's network for serving (ONNX, ...)"
     )
     export.add_argument("model_file", help="a file written by train or save_model")
-    export.add_argument(
-        "--format", choices=("onnx", "saved_model", "litert"), default="onnx"
-    )
+    export.add_argument("--format", choices=list(EXPORT_FORMATS), default="onnx")
     export.add_argument("--out", required=True, help="file (or folder) to write")
     export.set_defaults(run=_export)
 
@@ -554,7 +560,7 @@ def _parser() -> argparse.ArgumentParser:
         "search",
         help="grid-search hyper-parameters on a Dask cluster (the [dask] extra)",
     )
-    search.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
+    search.add_argument("--model", choices=_model_names(), default=_model_names()[0])
     search.add_argument(
         "--param",
         action="append",

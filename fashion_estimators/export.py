@@ -23,13 +23,9 @@ from ._base import FashionClassifier
 from ._files import check_folder, check_replaceable
 from ._images import CHANNEL_SHAPE
 from ._precision import with_precision
+from .options import EXPORT_FORMATS
 
 logger = logging.getLogger(__name__)
-
-FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model", "litert": "litert"}
-"""The formats ``export`` writes, and Keras' own names for them: ONNX (needs
-``tf2onnx``; run it with ``onnxruntime``), a TensorFlow SavedModel folder, and
-a LiteRT (TensorFlow Lite) flat buffer."""
 
 
 def export(
@@ -66,10 +62,10 @@ def export(
             f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator, "model_")
-    if format not in FORMATS:
+    if format not in EXPORT_FORMATS:
         raise ValueError(
             f"export format {format!r} does not exist; use one of "
-            f"{', '.join(map(repr, FORMATS))}."
+            f"{', '.join(map(repr, EXPORT_FORMATS))}."
         )
     path = Path(path)
     check_folder(path)
@@ -85,6 +81,6 @@ def export(
     # Keras exports only a model it has seen called: a loaded or re-typed
     # network has not been yet
     network(np.zeros((1, *CHANNEL_SHAPE), dtype="float32"))
-    network.export(str(path), format=FORMATS[format], verbose=False)
+    network.export(str(path), format=EXPORT_FORMATS[format], verbose=False)
     logger.info("exported %s to %s (%s)", type(estimator).__name__, path, format)
     return path

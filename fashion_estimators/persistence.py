@@ -1,15 +1,16 @@
-"""Model files that load without unpickling anything.
+"""Saving models, and loading them without unpickling anything.
 
 ``joblib.load`` (pickle) runs whatever code a file tells it to, so a model
 file from someone else is as dangerous as their script. :func:`save_model`
-writes a zip archive that holds only data:
+writes a zip archive that holds only data (``_model_file`` describes it):
 
 * ``model.keras``: the network in Keras' native format, loaded in memory
   with ``safe_mode=True`` (no Python bytecode, no lambdas), after every class
   and function its config names has been checked against the package's
   allow-list (``_keras_archive``);
 * ``estimator.json``: the estimator's class name, parameters, classes, input
-  width and training history;
+  width and training history; the class is looked up in ``registry``, never
+  imported by a name read from the file;
 * ``manifest.json``: the format version, the package versions that wrote the
   file, and a SHA-256 of each member, so a corrupted or edited file is refused.
 
@@ -26,11 +27,9 @@ estimator has ``checkpoint=None``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -40,13 +39,11 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from . import _params
+from . import _params, registry
 from ._base import FashionClassifier
-from ._files import check_folder, check_replaceable, open_regular_file
+from ._files import open_regular_file
 from ._images import N_PIXELS, PIXEL_MAX
-from ._keras_archive import (
-    WEIGHTS as _WEIGHTS,
-)
+from ._keras_archive import WEIGHTS as _WEIGHTS
 from ._keras_archive import (
     UnsafeNetworkError,
     check_directory,
@@ -56,41 +53,25 @@ from ._keras_archive import (
     read_network,
     shape_signature,
 )
+from ._model_file import (
+    DESCRIPTION_KEYS,
+    ESTIMATOR,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    MEMBER_BYTES,
+    NETWORK,
+    OPTIONAL_KEYS,
+    UNSAVED_PARAMS,
+    sha256,
+    write_model_file,
+)
 from ._versions import versions
 from .augmentation import FashionAugmenter
-from .classifiers import FashionCNNClassifier, FashionMLPClassifier
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "fashion-estimators-model"
-FORMAT_VERSION = 1
-_MANIFEST, _ESTIMATOR, _NETWORK = "manifest.json", "estimator.json", "model.keras"
-# The largest unpacked size of each member (and the only members there may
-# be). The network's cap is the Keras archive's total; each of its members
-# has its own cap as well.
-_MEMBER_BYTES = {
-    _MANIFEST: 64 << 10,
-    _ESTIMATOR: 4 << 20,
-    _NETWORK: 1 << 30,
-}
 _MAX_EPOCH = 10**7
-_DESCRIPTION_KEYS = {
-    "estimator",
-    "params",
-    "classes",
-    "n_features_in",
-    "feature_names_in",
-    "history",
-    "seed",
-    "progress",
-}
-# the scale of the pixels fit saw; files from before it was recorded had raw ones
-_OPTIONAL_KEYS = {"pixel_max": PIXEL_MAX}
-_UNSAVED_PARAMS = ("checkpoint",)
-# Loading looks classes up here, never by importing a name read from the file.
-_ESTIMATORS = {
-    cls.__name__: cls for cls in (FashionCNNClassifier, FashionMLPClassifier)
-}
 
 
 class ModelFileError(ValueError):
@@ -99,48 +80,6 @@ class ModelFileError(ValueError):
 
 class ModelVersionWarning(UserWarning):
     """The model file was written under other library versions than these."""
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-# ------------------------------------------------------------------ encoding
-def _encode_param(name: str, value, estimator: FashionClassifier):
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if name == "callbacks" and value:
-        # training-time hooks: they change nothing the saved model predicts
-        logger.warning("save_model does not store callbacks; saving callbacks=None")
-        return None
-    if isinstance(value, FashionAugmenter):
-        params = value.get_params()
-        params["random_state"] = _encode_param(
-            "random_state", value.random_state, value
-        )
-        return {"FashionAugmenter": params}
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dict):  # class_weight: JSON keys would become strings
-        items = [[_plain(k), _plain(v)] for k, v in value.items()]
-        if all(isinstance(k, int | float | str) for k, _ in items):
-            return {"dict": items}
-    if name == "random_state" and isinstance(value, np.random.RandomState):
-        seed = getattr(estimator, "_seed", None)
-        logger.info("random_state is a RandomState; saving the seed it gave, %s", seed)
-        return seed
-    if value is None or isinstance(value, bool | int | float | str | list):
-        return value
-    raise ValueError(
-        f"save_model stores parameters as JSON and cannot store {name}={value!r}; "
-        "save this estimator with joblib.dump instead (and load that file only "
-        "if you trust it)."
-    )
-
-
-def _plain(value):
-    """A numpy scalar as the Python number it holds; anything else as is."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _decode_param(value):
@@ -158,18 +97,6 @@ def _decode_param(value):
     if isinstance(value, list):
         return tuple(value)
     return value
-
-
-def _encode_labels(classes: np.ndarray) -> dict:
-    kind = classes.dtype.kind
-    if kind in "biuf":
-        return {"dtype": classes.dtype.str, "values": classes.tolist()}
-    if kind in "OU" and all(isinstance(c, str) for c in classes):
-        return {"dtype": "str" if kind == "U" else "object", "values": classes.tolist()}
-    raise ValueError(
-        f"save_model can store numeric or string class labels, not {classes.dtype} "
-        "labels of mixed types; use joblib.dump instead."
-    )
 
 
 def _decode_labels(labels: dict) -> np.ndarray:
@@ -217,91 +144,19 @@ def save_model(estimator: FashionClassifier, path: str | os.PathLike) -> Path:
     >>> save_model(clf, "cnn.fashion")  # doctest: +SKIP
     >>> load_model("cnn.fashion").predict(X_test[:3])  # doctest: +SKIP
     """
-    if type(estimator).__name__ not in _ESTIMATORS or not isinstance(
-        estimator, FashionClassifier
+    if not isinstance(estimator, FashionClassifier) or (
+        registry.class_named(type(estimator).__name__) is not type(estimator)
     ):
         raise TypeError(
-            f"save_model saves FashionCNNClassifier or FashionMLPClassifier, not "
-            f"{type(estimator).__name__}; use joblib.dump for other objects."
+            f"save_model saves the registered estimators "
+            f"({', '.join(e.class_name for e in registry.ESTIMATORS.values())}), "
+            f"not {type(estimator).__name__}; use joblib.dump for other objects."
         )
     check_is_fitted(estimator, "model_")
     path = Path(path)
-    _write(estimator, path, estimator.history_)
+    write_model_file(estimator, path, estimator.history_)
     logger.info("saved %s to %s", type(estimator).__name__, path)
     return path
-
-
-def _file_mode() -> int:
-    """The mode a new file gets from ``open``: 0o666 less the umask (mkstemp
-    makes its files private, which a shared model file should not be)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
-
-
-def _write(
-    estimator: FashionClassifier,
-    path: Path,
-    history: dict,
-    progress: dict | None = None,
-) -> None:
-    """Write ``estimator`` with ``history`` to ``path``, atomically; a
-    checkpoint also records ``progress``, the epochs of the fit under way."""
-    check_folder(path)
-    check_replaceable(path)
-    feature_names = getattr(estimator, "feature_names_in_", None)
-    params = estimator.get_params(deep=False)
-    params.update(dict.fromkeys(_UNSAVED_PARAMS))
-    description = {
-        "estimator": type(estimator).__name__,
-        "params": {
-            name: _encode_param(name, value, estimator)
-            for name, value in params.items()
-        },
-        "classes": _encode_labels(np.asarray(estimator.classes_)),
-        "n_features_in": int(estimator.n_features_in_),
-        "feature_names_in": None if feature_names is None else list(feature_names),
-        "history": {key: [float(v) for v in values] for key, values in history.items()},
-        "seed": getattr(estimator, "_seed", None),
-        "progress": progress,
-        "pixel_max": float(getattr(estimator, "pixel_max_", PIXEL_MAX)),
-    }
-    members = {_ESTIMATOR: json.dumps(description, indent=1).encode()}
-    with tempfile.TemporaryDirectory() as folder:
-        network = Path(folder, _NETWORK)
-        estimator.model_.save(network)
-        members[_NETWORK] = network.read_bytes()
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "versions": versions(),
-        "sha256": {name: _sha256(data) for name, data in members.items()},
-    }
-    # mkstemp creates the file exclusively (O_EXCL: never through a symlink)
-    # under a name no other save shares
-    fd, partial = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
-    )
-    try:
-        with os.fdopen(fd, "wb") as file:
-            with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(_MANIFEST, json.dumps(manifest, indent=1))
-                for name, data in members.items():
-                    # trained float weights barely compress, and deflating them
-                    # costs ten times the save itself: a checkpoint per epoch
-                    # must not double a short epoch
-                    stored = zipfile.ZIP_STORED if name == _NETWORK else None
-                    archive.writestr(name, data, compress_type=stored)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(partial, _FILE_MODE)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------ loading
@@ -322,16 +177,16 @@ def _read_members(file) -> tuple[dict, dict[str, bytes]]:
     if head != b"PK\x03\x04":
         raise _Refused("it is not a zip archive.")
     try:
-        check_directory(file, len(_MEMBER_BYTES))
+        check_directory(file, len(MEMBER_BYTES))
         with zipfile.ZipFile(file) as archive:
-            members = read_members(archive, _MEMBER_BYTES)
+            members = read_members(archive, MEMBER_BYTES)
     except UnsafeNetworkError as error:
         raise _Refused(f"{error}.") from None
     except Exception as error:  # zipfile raises a dozen types on crafted input
         raise _Refused(f"{type(error).__name__}: {error}.") from None
-    if _MANIFEST not in members:
-        raise _Refused(f"it has no {_MANIFEST}.")
-    manifest = parse_json(members.pop(_MANIFEST), _MANIFEST)
+    if MANIFEST not in members:
+        raise _Refused(f"it has no {MANIFEST}.")
+    manifest = parse_json(members.pop(MANIFEST), MANIFEST)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _Refused(f"its manifest names no {FORMAT!r} format.")
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -340,10 +195,10 @@ def _read_members(file) -> tuple[dict, dict[str, bytes]]:
             f"fashion-estimators reads version {FORMAT_VERSION}."
         )
     checksums = manifest.get("sha256")
-    for name in (_ESTIMATOR, _NETWORK):
+    for name in (ESTIMATOR, NETWORK):
         if name not in members:
             raise _Refused(f"it is incomplete: {name} is missing.")
-        if not isinstance(checksums, dict) or _sha256(members[name]) != checksums.get(
+        if not isinstance(checksums, dict) or sha256(members[name]) != checksums.get(
             name
         ):
             raise _Refused(
@@ -379,34 +234,31 @@ def _decoded(description) -> dict:
     """The checked contents of ``estimator.json``: each value of the type and
     range that saving writes, or _Refused."""
     if not isinstance(description, dict):
-        raise _Refused(f"{_ESTIMATOR} is not an object.")
+        raise _Refused(f"{ESTIMATOR} is not an object.")
     keys = set(description)
-    if not _DESCRIPTION_KEYS <= keys <= _DESCRIPTION_KEYS | set(_OPTIONAL_KEYS):
+    if not DESCRIPTION_KEYS <= keys <= DESCRIPTION_KEYS | set(OPTIONAL_KEYS):
         raise _Refused(
-            f"{_ESTIMATOR} has the keys {sorted(map(str, keys))}; expected "
-            f"{sorted(_DESCRIPTION_KEYS)}."
+            f"{ESTIMATOR} has the keys {sorted(map(str, keys))}; expected "
+            f"{sorted(DESCRIPTION_KEYS)}."
         )
-    decoded = {**_OPTIONAL_KEYS, **description}
+    decoded = {**OPTIONAL_KEYS, **description}
     cls = (
-        _ESTIMATORS.get(description["estimator"])
+        registry.class_named(description["estimator"])
         if isinstance(description["estimator"], str)
         else None
     )
     if cls is None:
         raise _Refused(
-            f"its {_ESTIMATOR} does not describe an estimator of this package "
+            f"its {ESTIMATOR} does not describe an estimator of this package "
             f"({description['estimator']!r:.80})."
         )
     params = description["params"]
     if not isinstance(params, dict):
         raise _Refused("its params are not an object.")
     decoded["estimator"] = cls(
-        **{k: _decode_param(v) for k, v in params.items() if k not in _UNSAVED_PARAMS}
+        **{k: _decode_param(v) for k, v in params.items() if k not in UNSAVED_PARAMS}
     )
     _params.check_params(decoded["estimator"])
-    augment = decoded["estimator"].augment
-    if hasattr(augment, "_parameter_constraints"):
-        _params.check_params(augment)
     if not isinstance(description["classes"], dict) or set(description["classes"]) != {
         "dtype",
         "values",
@@ -469,7 +321,7 @@ def _check_against_network(decoded: dict, members: dict, config: dict) -> None:
     # a file must hold every float32 weight of the network it describes, so
     # building that network for the comparison allocates no more than the
     # file itself brought
-    weights = estimator._weight_count(n_classes)
+    weights = estimator.weight_count(n_classes)
     if 4 * weights > len(members[_WEIGHTS]):
         raise _Refused(
             f"its description asks for a network of {weights} weights, which "
@@ -523,15 +375,15 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
         with open_regular_file(path) as file:
             manifest, members = _read_members(file)
         try:
-            decoded = _decoded(parse_json(members[_ESTIMATOR], _ESTIMATOR))
+            decoded = _decoded(parse_json(members[ESTIMATOR], ESTIMATOR))
         except (ValueError, TypeError) as error:
             if isinstance(error, UnsafeNetworkError):  # invalid JSON: said already
                 raise
             raise _Refused(
-                f"its {_ESTIMATOR} does not describe an estimator this package "
+                f"its {ESTIMATOR} does not describe an estimator this package "
                 f"can load ({type(error).__name__}: {error})"
             ) from None
-        network_members, config = read_network(members[_NETWORK])
+        network_members, config = read_network(members[NETWORK])
         _check_against_network(decoded, network_members, config)
         network = load_network(network_members)
     except OSError as error:
@@ -549,13 +401,12 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
         ) from None
     _warn_on_other_versions(path, manifest)
     estimator = decoded["estimator"]
-    return estimator._restore_fitted(
+    return estimator.restore_fitted(
         network,
         decoded["classes"],
-        N_PIXELS,
-        decoded["feature_names_in"],
-        decoded["history"],
-        decoded["seed"],
-        decoded["progress"],
+        feature_names_in=decoded["feature_names_in"],
+        history=decoded["history"],
+        seed=decoded["seed"],
+        progress=decoded["progress"],
         pixel_max=float(decoded["pixel_max"]),
     )

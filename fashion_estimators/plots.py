@@ -19,7 +19,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.utils import check_random_state
 
 from ._images import IMAGE_SHAPE, PIXEL_MAX
-from .reports import _given_or_predicted, label_names
+from .reports import label_names, predicted_labels
 
 
 def _images(X) -> np.ndarray:
@@ -62,7 +62,7 @@ def plot_confusion_matrix(
         Two axes, titled "counts" and "share of each true class".
     """
     y_true = np.asarray(y_true)
-    y_pred = _given_or_predicted(estimator, X, y_pred)
+    y_pred = predicted_labels(estimator, X, y_pred)
     labels = np.unique(np.concatenate([y_true, y_pred]))
     names = label_names(labels)
     figure = Figure(figsize=(17, 7.5), layout="constrained")
@@ -129,7 +129,7 @@ def plot_misclassified(
     if estimator is not None and proba is None:
         proba = estimator.predict_proba(X)
         y_pred = estimator.classes_[np.argmax(proba, axis=1)]
-    y_pred = _given_or_predicted(None, None, y_pred)
+    y_pred = predicted_labels(None, None, y_pred)
     wrong = np.flatnonzero(y_true != y_pred)
     confidence = None if proba is None else np.max(np.asarray(proba), axis=1)
     if confidence is not None:

@@ -26,8 +26,20 @@ def label_names(labels) -> list[str]:
     return [str(label) for label in labels]
 
 
-def _given_or_predicted(estimator, X, y_pred):
-    """``y_pred`` if given, else ``estimator.predict(X)``."""
+def predicted_labels(estimator, X, y_pred) -> np.ndarray:
+    """``y_pred`` if given, else ``estimator.predict(X)``: the predictions a
+    report or a plot of this package is about.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or None
+    X : array-like or None
+    y_pred : array-like or None
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
     if y_pred is not None:
         return np.asarray(y_pred)
     if estimator is None or X is None:
@@ -66,7 +78,7 @@ def classification_report_text(y_true, *, estimator=None, X=None, y_pred=None) -
     -------
     str
     """
-    return _report(y_true, _given_or_predicted(estimator, X, y_pred), output_dict=False)
+    return _report(y_true, predicted_labels(estimator, X, y_pred), output_dict=False)
 
 
 def classification_report_frame(
@@ -82,9 +94,7 @@ def classification_report_frame(
     -------
     pandas.DataFrame
     """
-    report = _report(
-        y_true, _given_or_predicted(estimator, X, y_pred), output_dict=True
-    )
+    report = _report(y_true, predicted_labels(estimator, X, y_pred), output_dict=True)
     accuracy = report.pop("accuracy")
     frame = pd.DataFrame(report).T
     support = frame.loc["macro avg", "support"]

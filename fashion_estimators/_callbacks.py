@@ -1,0 +1,73 @@
+"""The Keras callbacks that ``fit`` makes itself: the learning-rate schedule
+and the checkpoint writer. ``FashionClassifier`` assembles them, with early
+stopping and the user's callbacks, in one place (``DEFAULT_CALLBACKS``)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+
+import keras
+
+
+def cosine_decay(
+    learning_rate: float, epochs: int, first_epoch: int = 0
+) -> keras.callbacks.Callback:
+    """Lower the learning rate along half a cosine, epoch by epoch, from
+    ``learning_rate`` at ``first_epoch`` towards 0 after ``epochs`` epochs."""
+    return keras.callbacks.LearningRateScheduler(
+        lambda epoch: (
+            learning_rate
+            * 0.5
+            * (1 + math.cos(math.pi * (epoch - first_epoch) / epochs))
+        )
+    )
+
+
+class CheckpointWriter(keras.callbacks.Callback):
+    """Hand ``estimator`` to ``write`` at the end of every epoch.
+
+    Parameters
+    ----------
+    estimator : FashionClassifier
+        The estimator being fitted; its ``model_`` is the network in training.
+    path : str or path-like
+        The checkpoint file.
+    history : dict of list
+        The history before this fit (empty for a new network).
+    schedule_from, last : int
+        The epoch the fit's learning-rate schedule starts at, and the epoch
+        it ends after.
+    write : callable
+        ``write(estimator, path, history, progress)`` writes the file; the
+        estimator's class says which (its ``checkpoint_writer``).
+    """
+
+    def __init__(
+        self,
+        estimator,
+        path: str | os.PathLike,
+        history: dict,
+        schedule_from: int,
+        last: int,
+        write: Callable,
+    ):
+        super().__init__()
+        self.estimator = estimator
+        self.path = path
+        self.history = {key: list(values) for key, values in history.items()}
+        self.progress = {"initial_epoch": schedule_from, "epochs": last}
+        self.write = write
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.write(self.estimator, self.path, self.history, self.progress)
+
+    def on_train_end(self, logs=None):
+        # The fit finished: early stopping may have ended it before its last
+        # epoch and put the best weights back. Record that, so that resuming
+        # does not train on.
+        self.progress["epochs"] = len(self.history.get("loss", []))
+        self.write(self.estimator, self.path, self.history, self.progress)
