@@ -15,15 +15,11 @@ import time
 import keras
 import numpy as np
 
-from fashion_estimators import (
-    CHANNEL_SHAPE,
-    FashionCNNClassifier,
-    FashionMLPClassifier,
-)
+from fashion_estimators import CHANNEL_SHAPE, FashionCNNClassifier, registry
 
 from .latency import one_row_latency
 
-ESTIMATORS = {"cnn": FashionCNNClassifier, "mlp": FashionMLPClassifier}
+ESTIMATORS = {name: entry.load() for name, entry in registry.ESTIMATORS.items()}
 
 
 def _images(X) -> np.ndarray:

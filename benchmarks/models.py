@@ -21,11 +21,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
-from fashion_estimators import (
-    PIXEL_MAX,
-    FashionCNNClassifier,
-    FashionMLPClassifier,
-)
+from fashion_estimators import PIXEL_MAX, registry
 
 
 def to_unit_interval(X):
@@ -89,17 +85,15 @@ MODELS: dict[str, ModelSpec] = {
             ),
             repeatable=False,
         ),
-        ModelSpec(
-            "fashion-mlp",
-            "FashionMLPClassifier() defaults",
-            _fashion(FashionMLPClassifier),
-            repeatable=True,
-        ),
-        ModelSpec(
-            "fashion-cnn",
-            "FashionCNNClassifier() defaults",
-            _fashion(FashionCNNClassifier),
-            repeatable=True,
+        # the package's models, as the registry lists them
+        *(
+            ModelSpec(
+                f"fashion-{name}",
+                f"{entry.class_name}() defaults",
+                _fashion(entry.load()),
+                repeatable=True,
+            )
+            for name, entry in registry.ESTIMATORS.items()
         ),
     )
 }

@@ -52,6 +52,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _params as P
+from . import datasets
 from ._callbacks import CheckpointWriter, cosine_decay
 from ._files import check_folder, check_replaceable
 from ._images import N_PIXELS, PIXEL_MAX, validate_pixels
@@ -64,7 +65,6 @@ from ._precision import (
 )
 from ._seeding import as_seed, seeded
 from .augmentation import FashionAugmenter, named_augmenter
-from .datasets import TRAIN_SIZE
 from .options import AUGMENT_RECIPES
 
 logger = logging.getLogger(__name__)
@@ -526,7 +526,7 @@ class FashionClassifier(KerasClassifier):
         """
         if self.epochs != "auto":
             return self.epochs
-        full = self._steps_per_epoch(TRAIN_SIZE)
+        full = self._steps_per_epoch(datasets.TRAIN_SIZE)
         epochs = math.ceil(_AUTO_EPOCHS * full / self._steps_per_epoch(n_samples))
         return min(_AUTO_MAX_EPOCHS, max(_AUTO_EPOCHS, epochs))
 

@@ -124,7 +124,7 @@ def _training_set(args):
 
 
 def _model_names() -> list[str]:
-    """The ``--model`` choices, from the registry; the first is the default."""
+    """The ``--model`` choices, from the registry."""
     return list(registry.ESTIMATORS)
 
 
@@ -137,7 +137,7 @@ def _train(args) -> None:
     if args.resume:
         clf = _resumed(args, X, y)
     else:
-        cls = registry.ESTIMATORS[args.model or _model_names()[0]].load()
+        cls = registry.ESTIMATORS[args.model or registry.DEFAULT].load()
         clf = _fitted(args, cls, X, y)
     val = clf.history_.get("val_accuracy")
     if val:
@@ -496,7 +496,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--model",
         choices=_model_names(),
-        help=f"default: {_model_names()[0]}, or the checkpoint's",
+        help=f"default: {registry.DEFAULT}, or the checkpoint's",
     )
     train.add_argument("--out", required=True, help="model file to write")
     train.add_argument("--epochs", type=_POSITIVE, help="default: the estimator's")
@@ -560,7 +560,7 @@ def _parser() -> argparse.ArgumentParser:
         "search",
         help="grid-search hyper-parameters on a Dask cluster (the [dask] extra)",
     )
-    search.add_argument("--model", choices=_model_names(), default=_model_names()[0])
+    search.add_argument("--model", choices=_model_names(), default=registry.DEFAULT)
     search.add_argument(
         "--param",
         action="append",

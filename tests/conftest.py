@@ -1,10 +1,9 @@
-"""Shared fixtures: small real Fashion-MNIST samples and fast model settings."""
+"""Shared fixtures: small real Fashion-MNIST samples, synthetic pixels and a
+local HTTP server. Shared constants and functions are in ``helpers``."""
 
 import functools
 import http.server
 import os
-import subprocess
-import sys
 import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -17,27 +16,6 @@ from fashion_estimators import (  # noqa: E402
     PIXEL_MAX,
     fetch_fashion_mnist,
     stratified_subset,
-)
-
-# Settings that make a fit take well under a second; tests that need accuracy
-# use the defaults instead. The CNN leaves out the default augmentation, which
-# adds most of a second of graph tracing to every fit; tests of augmentation,
-# test-time flips and of saving them ask for it.
-FAST_CNN = dict(
-    filters=(8,),
-    dense_units=16,
-    epochs=2,
-    batch_size=64,
-    validation_fraction=0.0,
-    augment=None,
-    random_state=0,
-)
-FAST_MLP = dict(
-    hidden_units=(32,),
-    epochs=3,
-    batch_size=64,
-    validation_fraction=0.0,
-    random_state=0,
 )
 
 
@@ -108,26 +86,3 @@ def serve():
     for httpd in servers:
         httpd.shutdown()
         httpd.server_close()
-
-
-_LOAD_AND_PREDICT = """
-import importlib, sys, numpy as np
-module, name = sys.argv[1].split(":")
-load = getattr(importlib.import_module(module), name)
-X = np.load(sys.argv[2])
-for path in sys.argv[3:]:
-    np.save(f"{path}.proba.npy", load(path).predict_proba(X))
-"""
-
-
-def probabilities_in_new_process(loader: str, X, paths, folder) -> list:
-    """``predict_proba(X)`` of each model file in ``paths``, loaded with
-    ``loader`` ("module:function") in a fresh Python process."""
-    np.save(folder / "X.npy", X)
-    subprocess.run(
-        [sys.executable, "-c", _LOAD_AND_PREDICT, loader, str(folder / "X.npy")]
-        + [str(path) for path in paths],
-        check=True,
-        timeout=300,
-    )
-    return [np.load(f"{path}.proba.npy") for path in paths]

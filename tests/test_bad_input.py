@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import FAST_MLP
+from helpers import FAST_MLP
 from sklearn.exceptions import NotFittedError
 
 from fashion_estimators import (

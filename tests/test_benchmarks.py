@@ -4,7 +4,7 @@ import csv
 import json
 
 import pytest
-from conftest import FAST_CNN, FAST_MLP
+from helpers import FAST_CNN, FAST_MLP
 
 from benchmarks import kernels, measurements, speed, targets, weight_gradients
 from benchmarks.__main__ import main

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import FAST_MLP
+from helpers import FAST_MLP
 from sklearn.model_selection import GridSearchCV
 
 from fashion_estimators import FashionMLPClassifier, load_model, save_model
@@ -24,22 +24,33 @@ class EpochCounter(keras.callbacks.Callback):
         self.epochs += 1
 
 
-@pytest.mark.slow
-def test_each_fit_runs_its_own_copy(small):
-    counter = EpochCounter()
-    clf = FashionMLPClassifier(**FAST_MLP, callbacks=[counter]).fit(small[0], small[1])
-    assert counter.epochs == 0 and counter.models == []  # the template is never run
-    clf.fit(small[0], small[1])
-    assert counter.epochs == 0
-
-
 class Recorder(keras.callbacks.Callback):
-    """Records which object ran each fit, in a list all its copies share."""
+    """Records which object ran each fit, in a list all its copies share, and
+    the epochs each one saw."""
 
     runs: list = []
 
     def on_train_begin(self, logs=None):
+        self.epochs = 0
         Recorder.runs.append(self)  # a reference, so that no id is reused
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
+@pytest.mark.slow
+def test_each_fit_runs_its_own_copy(small):
+    counter, template = EpochCounter(), Recorder()
+    Recorder.runs.clear()
+    clf = FashionMLPClassifier(**FAST_MLP, callbacks=[counter, template])
+    clf.fit(small[0], small[1])
+    assert counter.epochs == 0 and counter.models == []  # the template is never run
+    assert [run.epochs for run in Recorder.runs] == [FAST_MLP["epochs"]]  # a copy is
+    clf.fit(small[0], small[1])
+    assert counter.epochs == 0
+    assert [run.epochs for run in Recorder.runs] == [FAST_MLP["epochs"]] * 2
+    assert Recorder.runs[0] is not Recorder.runs[1]
+    assert template not in Recorder.runs
 
 
 @pytest.mark.slow

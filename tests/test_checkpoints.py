@@ -10,7 +10,7 @@ import time
 import keras
 import numpy as np
 import pytest
-from conftest import FAST_MLP
+from helpers import FAST_MLP
 
 import fashion_estimators
 from fashion_estimators import (
@@ -203,6 +203,18 @@ def test_cli_checkpoint_then_resume(tmp_path, capsys, monkeypatch):
     args = ["train", "--model", "mlp", "--epochs", "2", "--checkpoint", str(path)]
     assert main([*args, *common]) == 0
     assert len(load_model(path).history_["loss"]) == 2
+    # a fit of 3 epochs on the data train --n-train 600 --seed 0 uses, stopped
+    # in its third: the resumed run has one epoch left to train
+    X, y = stratified_subset(
+        *fashion_estimators.fetch_fashion_mnist("train", return_X_y=True),
+        600,
+        random_state=0,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        FashionMLPClassifier(**{**FAST_MLP, "epochs": 3}, checkpoint=path).fit(
+            X, y, callbacks=[InterruptAt(epoch=2)]
+        )
+    assert len(load_model(path).history_["loss"]) == 2
     loaded = []
     monkeypatch.setattr(
         fashion_estimators.persistence,
@@ -213,4 +225,50 @@ def test_cli_checkpoint_then_resume(tmp_path, capsys, monkeypatch):
     assert loaded == [str(path)]  # the checkpoint is read once
     printed = capsys.readouterr().out
     assert f"Resuming {path} on 600 images" in printed
-    assert len(load_model(out).history_["loss"]) == 2
+    assert len(load_model(out).history_["loss"]) == 3
+    assert len(load_model(path).history_["loss"]) == 3
+
+
+def test_a_checkpoint_of_an_early_stopped_fit_has_nothing_left(tmp_path, small):
+    X, y, X_test, _ = small
+    path = tmp_path / "mlp.ckpt"
+    clf = FashionMLPClassifier(
+        **{**FAST_MLP, "epochs": 60, "validation_fraction": 0.2},
+        n_iter_no_change=1,
+        learning_rate=1e-2,
+        checkpoint=path,
+    ).fit(X, y)
+    epochs = len(clf.history_["loss"])
+    assert epochs < 60  # stopped early
+    saved = load_model(path)
+    assert len(saved.history_["loss"]) == epochs
+    # the checkpoint holds the best weights early stopping restored
+    np.testing.assert_array_equal(
+        saved.predict_proba(X_test), clf.predict_proba(X_test)
+    )
+    assert len(resume(path, X, y).history_["loss"]) == epochs
+
+
+def test_resume_trains_with_the_sample_weight_it_is_given(tmp_path, small):
+    X, y = small[0], small[1]
+    weights = np.where(y < 5, 1.0, 0.0)  # the fit learns classes 0-4 only
+    first = tmp_path / "mlp.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        FashionMLPClassifier(**FIVE_EPOCHS, checkpoint=first).fit(
+            X, y, sample_weight=weights, callbacks=[InterruptAt(epoch=1)]
+        )
+    second = tmp_path / "copy.ckpt"
+    second.write_bytes(first.read_bytes())
+    with pytest.raises(ValueError, match="sample_weight has shape"):
+        resume(second, X, y, sample_weight=weights[:10])
+    weighted = resume(first, X, y, sample_weight=weights)
+    plain = resume(second, X, y)
+    assert len(weighted.history_["loss"]) == len(plain.history_["loss"]) == 5
+    # epoch 1 came from the checkpoint; the resumed epochs differ
+    assert weighted.history_["loss"][0] == plain.history_["loss"][0]
+    assert weighted.history_["loss"][1:] != plain.history_["loss"][1:]
+    # weighted, the classes of weight 0 lose ground against the others
+    wrong = y >= 5
+    assert (weighted.predict(X[wrong]) == y[wrong]).mean() < (
+        plain.predict(X[wrong]) == y[wrong]
+    ).mean()

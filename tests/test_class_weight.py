@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import FAST_MLP
+from helpers import FAST_MLP
 from sklearn.metrics import recall_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.class_weight import compute_sample_weight

@@ -2,11 +2,12 @@
 
 import inspect
 import math
+import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST_CNN, FAST_MLP
+from helpers import FAST_CNN, FAST_MLP
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
@@ -17,7 +18,7 @@ from fashion_estimators import (
     FashionAugmenter,
     FashionCNNClassifier,
     FashionMLPClassifier,
-    _base,
+    datasets,
 )
 
 ESTIMATORS = [FashionCNNClassifier(**FAST_CNN), FashionMLPClassifier(**FAST_MLP)]
@@ -36,7 +37,9 @@ def test_is_a_classifier_and_cv_stratifies(estimator, small):
     tags = get_tags(estimator)
     assert tags.estimator_type == "classifier"
     assert tags.classifier_tags is not None and tags.target_tags.required
-    assert isinstance(check_cv(5, small[1], classifier=True), StratifiedKFold)
+    # what cross_val_score and GridSearchCV do with cv=5: they ask the estimator
+    cv = check_cv(5, small[1], classifier=is_classifier(estimator))
+    assert isinstance(cv, StratifiedKFold)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
@@ -335,7 +338,8 @@ def test_keras_callbacks_passed_to_fit_run_and_are_not_kept(small):
     clf.fit(small[0], small[1], callbacks=[record])
     assert [epoch for epoch, _ in seen] == [0, 1, 2]
     assert "val_accuracy" in seen[0][1]
-    assert clf.history_["loss"] and not clf._fit_callbacks
+    # the fitted estimator holds no callback: a lambda's would not pickle
+    assert clf.history_["loss"] and pickle.loads(pickle.dumps(clf)).history_
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
@@ -416,7 +420,7 @@ def test_fit_trains_the_epochs_it_reports_for_what_is_left_after_the_split(
     small, monkeypatch
 ):
     # a smaller "full" set keeps the fit short and the count below the cap
-    monkeypatch.setattr(_base, "TRAIN_SIZE", 640)
+    monkeypatch.setattr(datasets, "TRAIN_SIZE", 640)
     clf = FashionMLPClassifier(
         **{**FAST_MLP, "epochs": "auto", "batch_size": "auto"},
         n_iter_no_change=1000,
@@ -465,3 +469,44 @@ def test_another_thread_drawing_random_numbers_does_not_change_a_fit(small):
         thread.join()
     for a, b in zip(quiet, busy, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "optimizer, keras_name, learning_rate",
+    # plain SGD (no momentum) takes steps of the gradient's size: 10x larger
+    [
+        ("adam", "Adam", 1e-2),
+        ("adamw", "AdamW", 1e-2),
+        ("rmsprop", "RMSprop", 1e-2),
+        ("sgd", "SGD", 0.1),
+    ],
+)
+def test_each_optimizer_trains(small, optimizer, keras_name, learning_rate):
+    clf = FashionMLPClassifier(
+        **{**FAST_MLP, "epochs": 4}, optimizer=optimizer, learning_rate=learning_rate
+    ).fit(small[0], small[1])
+    assert type(clf.model_.optimizer).__name__ == keras_name
+    loss = clf.history_["loss"]
+    assert loss[-1] < 0.8 * loss[0], loss
+    assert clf.score(small[2], small[3]) > 0.5  # chance is 0.1
+
+
+def test_a_batch_norm_cnn_trains_and_predicts(small):
+    clf = FashionCNNClassifier(**FAST_CNN, batch_norm=True).fit(small[0], small[1])
+    names = [type(layer).__name__ for layer in clf.model_.layers]
+    assert names.count("BatchNormalization") == len(FAST_CNN["filters"])
+    assert clf.model_.count_params() == clf.weight_count(10)
+    assert clf.score(small[2], small[3]) > 0.3  # chance is 0.1
+
+
+def test_a_random_state_instance_repeats_a_fit(small):
+    fits = [
+        FashionMLPClassifier(
+            **{**FAST_MLP, "random_state": np.random.RandomState(7)}
+        ).fit(small[0], small[1])
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(
+        fits[0].predict_proba(small[2]), fits[1].predict_proba(small[2])
+    )
+    assert isinstance(fits[0].seed_, int) and fits[0].seed_ == fits[1].seed_

@@ -9,8 +9,8 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from helpers import product_photo
 from PIL import Image
-from test_photos import product_photo
 
 from fashion_estimators import CLASS_NAMES, FashionCNNClassifier, load_model
 from fashion_estimators.cli import main
@@ -124,6 +124,17 @@ def test_predict_prints_top_three_and_shows_its_input(trained, photos, tmp_path)
         seen = np.asarray(Image.open(tmp_path / "seen" / f"{path.stem}_28x28.png"))
         assert seen.shape == (28, 28) and seen.dtype == np.uint8
     assert quiet(done.stderr), done.stderr
+    # The photos are of test images 0-2, an ankle boot, a pullover and a
+    # trouser. This 2-epoch model puts each true class in its top three; on the
+    # original images it is sure of the trouser (p = 1.00) and torn between
+    # ankle boot and sneaker (0.447 and 0.446), so only the trouser must be first.
+    top = [
+        [e.rsplit(" ", 1)[0] for e in line.split(": ", 1)[1].split(", ")]
+        for line in lines
+    ]
+    for shown, true in zip(top, ["Ankle boot", "Pullover", "Trouser"], strict=True):
+        assert true in shown, (true, shown)
+    assert top[2][0] == "Trouser"
 
 
 def test_predict_json_matches_the_model(trained, photos):
@@ -224,3 +235,19 @@ def test_train_refuses_an_unknown_augmentation(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--augment", "shift", "--out", "m.fashion"])
     assert "invalid choice: 'shift'" in capsys.readouterr().err
+
+
+def test_data_home_is_searched_first(trained, tmp_path):
+    # a corrupt copy in --data-home is read (and skipped, with a warning) before
+    # the system's copy is used
+    home = tmp_path / "home"
+    corrupt = home / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_bytes(b"not a gzip file")
+    figures = tmp_path / "figures"
+    done = run(
+        "evaluate", trained[0], "--n-test", "50", "--out", figures, "--data-home", home
+    )
+    assert f"Skipping {corrupt}" in done.stderr
+    assert done.stdout.startswith("test accuracy: ") and "on 50 images" in done.stdout
+    assert corrupt.read_bytes() == b"not a gzip file"  # found elsewhere, not fetched

@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST_CNN, FAST_MLP
+from helpers import FAST_CNN, FAST_MLP
 from sklearn.base import clone
 
 from fashion_estimators import (

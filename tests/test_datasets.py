@@ -1,4 +1,8 @@
-"""The loader: IDX parsing, verification, search order and downloading."""
+"""The loader: IDX parsing, verification, search order and downloading.
+
+Besides ``fetch_fashion_mnist``, its subjects are the private units ``_idx``
+(the IDX and gzip readers) and ``_download`` (its error type).
+"""
 
 import gzip
 import hashlib
@@ -202,7 +206,6 @@ def test_download_with_wrong_bytes_leaves_nothing(
     mirror = tmp_path / "mirror"
     write_split(mirror, "test", [1, 2])  # valid files, but not the real ones
     monkeypatch.setenv(datasets.MIRROR_ENV, serve(mirror))
-    monkeypatch.setattr("fashion_estimators._download.time.sleep", lambda s: None)
     home = tmp_path / "home"
     with pytest.raises(DownloadError, match="fails its checksum"):
         fetch_fashion_mnist("test", data_home=home)

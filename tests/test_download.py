@@ -1,7 +1,8 @@
 """Downloads against a local server that misbehaves on purpose.
 
 Every fault ends in a clear DownloadError after a bounded number of attempts,
-and leaves no partial or corrupt file behind.
+and leaves no partial or corrupt file behind. Its subject is the private unit
+``_download.download``, which ``fetch_fashion_mnist`` calls.
 """
 
 import gzip
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from fashion_estimators import datasets
+from fashion_estimators import datasets, fetch_fashion_mnist
 from fashion_estimators._download import DownloadError, download
 
 # incompressible, so that a partial response really is partial
@@ -211,17 +212,18 @@ def test_corrupt_cached_file_is_replaced(tmp_path, monkeypatch, serve):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     served = tmp_path / "mirror"
     served.mkdir()
-    (served / name).write_bytes((SYSTEM_FILES / name).read_bytes())
+    for file in ("t10k-images-idx3-ubyte.gz", name):
+        (served / file).write_bytes((SYSTEM_FILES / file).read_bytes())
     monkeypatch.setenv(datasets.MIRROR_ENV, serve(served))
-    data = datasets._load_file(name, home, download_if_missing=True)
-    assert len(data) == 8 + 10000
+    X, y = fetch_fashion_mnist("test", data_home=home, return_X_y=True)
+    assert len(y) == 10000
     assert (cache / name).read_bytes() == (SYSTEM_FILES / name).read_bytes()
 
 
 CONCURRENT_FETCH = """
 import sys
 from pathlib import Path
-from fashion_estimators import datasets
+from fashion_estimators import datasets, fetch_fashion_mnist
 datasets.SYSTEM_DIR = Path(sys.argv[2])  # an empty folder: force the download
 bunch = datasets.fetch_fashion_mnist("test", data_home=sys.argv[1])
 print(int(bunch.target.sum()), bunch.data.shape[0])

@@ -1,14 +1,15 @@
 """export: the network alone, for serving with onnxruntime or TensorFlow."""
 
 import numpy as np
+
+# the [test] extra installs onnxruntime: without it these tests fail, not skip
+import onnxruntime
 import pytest
-from conftest import FAST_MLP
+from helpers import FAST_MLP
 from sklearn.exceptions import NotFittedError
 
 from fashion_estimators import FashionCNNClassifier, FashionMLPClassifier, export
 from fashion_estimators.cli import main
-
-onnxruntime = pytest.importorskip("onnxruntime")
 
 
 def _images(X):
@@ -100,17 +101,48 @@ def test_an_unfitted_estimator_is_refused(tmp_path):
         export(FashionMLPClassifier(), tmp_path / "m.onnx")
 
 
-def test_cli_export(tmp_path, small, capsys):
+def _served_proba(format, path, X):
+    """What the exported file at ``path`` predicts for ``X``, in its runtime."""
+    if format == "onnx":
+        return _onnx_proba(path, X)
+    import tensorflow as tf
+
+    if format == "saved_model":
+        loaded = tf.saved_model.load(str(path))  # kept: serve needs its variables
+        return loaded.serve(_images(X)).numpy()
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    (given,), (returned,) = (
+        interpreter.get_input_details(),
+        interpreter.get_output_details(),
+    )
+    interpreter.resize_tensor_input(given["index"], (len(X), 28, 28, 1))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(given["index"], _images(X))
+    interpreter.invoke()
+    return interpreter.get_tensor(returned["index"])
+
+
+@pytest.mark.parametrize(
+    "format, out",
+    [
+        ("onnx", "mlp.onnx"),
+        pytest.param("saved_model", "mlp_saved", marks=pytest.mark.slow),
+        pytest.param("litert", "mlp.tflite", marks=pytest.mark.slow),
+    ],
+)
+def test_cli_export(tmp_path, small, capsys, format, out):
     from fashion_estimators import save_model
 
     clf = FashionMLPClassifier(**FAST_MLP, precision="float32").fit(small[0], small[1])
     model = save_model(clf, tmp_path / "mlp.fashion")
-    out = tmp_path / "mlp.onnx"
-    assert main(["export", str(model), "--format", "onnx", "--out", str(out)]) == 0
+    out = tmp_path / out
+    assert main(["export", str(model), "--format", format, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "shape (n, 28, 28, 1)" in printed
+    assert f"({format})" in printed and "shape (n, 28, 28, 1)" in printed
     np.testing.assert_allclose(
-        _onnx_proba(out, small[2]), clf.predict_proba(small[2]), atol=1e-4
+        _served_proba(format, out, small[2][:50]),
+        clf.predict_proba(small[2][:50]),
+        atol=1e-4,
     )
 
 

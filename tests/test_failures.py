@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import FAST_CNN, FAST_MLP
+from helpers import FAST_CNN, FAST_MLP
 from sklearn.exceptions import NotFittedError
 
 from fashion_estimators import FashionCNNClassifier, FashionMLPClassifier

@@ -1,4 +1,8 @@
-"""Pixel input validation shared by every estimator."""
+"""Pixel input validation shared by every estimator.
+
+Its subject is the private unit ``_images`` (``check_pixels``, ``to_images``,
+``like_input``), which every public entry calls.
+"""
 
 import numpy as np
 import pandas as pd

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import FAST_CNN, FAST_MLP
+from helpers import FAST_CNN, FAST_MLP
 from scipy.stats import uniform
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier, VotingClassifier
@@ -66,20 +66,40 @@ def test_grid_search(tiny):
     search = GridSearchCV(
         FashionCNNClassifier(**CNN), {"dropout": [0.25, 0.5]}, cv=3
     ).fit(*tiny)
-    assert search.best_params_["dropout"] in (0.25, 0.5)
-    assert len(search.cv_results_["mean_test_score"]) == 2
+    scores = search.cv_results_["mean_test_score"]
+    # the same seed, other dropout masks: each candidate's own fits were scored
+    assert len(scores) == 2 and scores[0] != scores[1]
     assert search.best_estimator_.dropout == search.best_params_["dropout"]
 
 
+def test_grid_search_finds_the_learning_rate_that_learns(tiny):
+    # a learning rate of 1e-9 leaves the network where it started; the search
+    # must rank the one that learns first
+    search = GridSearchCV(
+        FashionMLPClassifier(**dict(MLP, batch_size=16)),
+        {"learning_rate": [1e-9, 1e-2]},
+        cv=2,
+    ).fit(*tiny)
+    still, learns = search.cv_results_["mean_test_score"]
+    assert search.best_params_ == {"learning_rate": 1e-2}
+    assert learns > still + 0.2, (still, learns)
+
+
 def test_randomized_search_over_nested_augmenter(tiny):
+    template = FashionAugmenter()
     search = RandomizedSearchCV(
-        FashionMLPClassifier(**MLP, augment=FashionAugmenter()),
+        FashionMLPClassifier(**MLP, augment=template),
         {"learning_rate": uniform(1e-3, 1e-2), "augment__rotation": [0, 10]},
-        n_iter=2,
+        n_iter=3,
         cv=2,
         random_state=0,
     ).fit(*tiny)
-    assert search.best_estimator_.augment.rotation in (0, 10)
+    # each candidate's nested value reached the augmenter of its own clone
+    tried = [p["augment__rotation"] for p in search.cv_results_["params"]]
+    assert sorted(set(tried)) == [0, 10]
+    best = search.best_estimator_.augment
+    assert best.rotation == search.best_params_["augment__rotation"]
+    assert best is not template and template.rotation == 0.0
 
 
 def test_soft_voting(tiny):

@@ -3,7 +3,7 @@
 import joblib
 import numpy as np
 import pytest
-from conftest import FAST_CNN, FAST_MLP, probabilities_in_new_process
+from helpers import FAST_CNN, FAST_MLP, probabilities_in_new_process
 from sklearn.pipeline import make_pipeline
 
 from fashion_estimators import (

@@ -6,7 +6,7 @@ import weakref
 
 import numpy as np
 import pytest
-from conftest import FAST_CNN
+from helpers import FAST_CNN
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from benchmarks.memory import rss_mb

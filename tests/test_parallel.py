@@ -11,16 +11,16 @@ import threading
 import time
 from pathlib import Path
 
+# the [test] extra installs distributed: without it these tests fail, not skip
+import distributed
 import numpy as np
 import pytest
-from conftest import FAST_MLP
+from helpers import FAST_MLP
 from sklearn.model_selection import GridSearchCV
 
-distributed = pytest.importorskip("distributed")
-
-from fashion_estimators import FashionMLPClassifier, stratified_subset  # noqa: E402
-from fashion_estimators.cli import main  # noqa: E402
-from fashion_estimators.parallel import (  # noqa: E402
+from fashion_estimators import FashionMLPClassifier, stratified_subset
+from fashion_estimators.cli import main
+from fashion_estimators.parallel import (
     dask_cluster,
     fit_on_dask,
     tf_thread_environment,
@@ -351,3 +351,24 @@ def test_search_command_end_to_end(tmp_path, capsys):
 
     best = load_model(out / "best")
     assert best.get_params()["hidden_units"] == (16,)
+
+
+def _children_left(before: set[int]) -> dict[int, bytes]:
+    """This process's descendants not in ``before``, with their command lines,
+    less multiprocessing's resource tracker (started once, it lives with this
+    process)."""
+    left = {}
+    for pid in _descendants(os.getpid()) - before:
+        with contextlib.suppress(OSError):
+            left[pid] = Path(f"/proc/{pid}/cmdline").read_bytes()
+    return {pid: c for pid, c in left.items() if b"resource_tracker" not in c}
+
+
+def test_without_a_client_fit_on_dask_makes_and_removes_its_own_cluster(data, serial):
+    before = _descendants(os.getpid())
+    search = fit_on_dask(_search(), *data, n_workers=2)
+    np.testing.assert_array_equal(_scores(search), serial)
+    deadline = time.monotonic() + 10
+    while _children_left(before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _children_left(before)  # no worker left behind

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import product_photo
 from PIL import Image
 
 from fashion_estimators import FashionCNNClassifier, stratified_subset
@@ -9,20 +10,6 @@ from fashion_estimators.photos import photo_to_image
 
 # trains on 3,000 real images
 pytestmark = pytest.mark.slow
-
-
-def product_photo(image: np.ndarray, rng, size=(300, 400)) -> Image.Image:
-    """A dataset image as a shop photo: inverted (dark garment on white),
-    enlarged 10x, tinted, placed off-centre on a white RGB canvas, with noise."""
-    inverted = Image.fromarray((255 - image.reshape(28, 28)).astype(np.uint8))
-    big = np.asarray(inverted.resize((280, 280), Image.Resampling.BICUBIC), float)
-    tint = rng.uniform(0.6, 1.0, 3)
-    garment = np.stack([big * t + 255 * (1 - t) for t in tint], axis=-1)
-    canvas = np.full((size[1], size[0], 3), 255.0)
-    top, left = rng.integers(0, size[1] - 280), rng.integers(0, size[0] - 280)
-    canvas[top : top + 280, left : left + 280] = garment
-    canvas += rng.normal(0, 3, canvas.shape)
-    return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
 
 
 def test_shop_photos_get_the_class_of_the_original_image(train_set, test_set):

@@ -2,6 +2,8 @@
 
 No test needs bfloat16 hardware: detection is forced either way, and a
 bfloat16 fit runs, emulated and slowly, on any CPU, so the fits here are tiny.
+The hardware detection is a private unit (``_hardware``, ``_precision``): the
+tests that force it either way patch it there, its one seam.
 """
 
 import os
@@ -12,7 +14,7 @@ import joblib
 import keras
 import numpy as np
 import pytest
-from conftest import FAST_CNN, FAST_MLP
+from helpers import FAST_CNN, FAST_MLP
 from sklearn.base import clone
 
 from fashion_estimators import (
@@ -205,7 +207,13 @@ def test_bfloat16_model_loads_as_float32_where_bfloat16_is_emulated(
     # bfloat16 keeps 8 bits of mantissa: the float32 network differs slightly
     np.testing.assert_allclose(proba, expected, atol=0.05)
     assert np.mean(proba.argmax(1) == expected.argmax(1)) >= 0.97
+    before = loaded.model_.get_weights()
     loaded.partial_fit(small[0][:100], small[1][:100])  # and trains on
+    assert len(loaded.history_["loss"]) == len(bf16_cnn.history_["loss"]) + 1
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(before, loaded.model_.get_weights(), strict=True)
+    )
     hardware(True)
     joblib.dump(bf16_cnn, tmp_path / "again.joblib")
     assert joblib.load(tmp_path / "again.joblib").precision_ == "bfloat16"
@@ -260,3 +268,35 @@ def test_importing_the_package_first_asks_for_onednn_unless_told_not_to(
         timeout=120,
     )
     assert done.stdout.split()[-1] == in_use
+
+
+_PRECISION_OF_A_FIT = """
+import numpy as np
+from fashion_estimators import FashionMLPClassifier
+X = np.random.default_rng(0).integers(0, 256, (40, 784))
+clf = FashionMLPClassifier(hidden_units=(8,), epochs=1, random_state=0)
+print(clf.fit(X, np.arange(40) % 2).precision_)
+"""
+
+
+@pytest.mark.slow
+def test_auto_precision_follows_this_cpu_unpatched():
+    # the dispatch as it runs for a user: a fresh process, nothing forced,
+    # against the CPU flags read here without the package
+    flags = set()
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    expected = "bfloat16" if flags & {"amx_bf16", "avx512_bf16"} else "float32"
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", _PRECISION_OF_A_FIT],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    assert done.stdout.split() == [expected]

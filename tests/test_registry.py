@@ -20,9 +20,10 @@ def tiny_registered(monkeypatch):
 
 def test_the_built_in_estimators_are_registered_by_their_cli_names():
     assert {name: e.class_name for name, e in registry.ESTIMATORS.items()} == {
-        "cnn": "FashionCNNClassifier",
         "mlp": "FashionMLPClassifier",
+        "cnn": "FashionCNNClassifier",
     }
+    assert registry.DEFAULT in registry.ESTIMATORS
     assert registry.class_named("FashionMLPClassifier") is FashionMLPClassifier
     assert registry.class_named("os.system") is None
 
@@ -31,7 +32,7 @@ def test_a_registered_estimator_is_a_choice_of_the_cli(tiny_registered, capsys):
     for command in ("train", "search"):
         with pytest.raises(SystemExit):
             main([command, "--help"])
-        assert "{cnn,mlp,tiny}" in capsys.readouterr().out
+        assert "{mlp,cnn,tiny}" in capsys.readouterr().out
 
 
 def test_a_registered_estimator_saves_and_loads(tiny_registered, tmp_path, small):

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST_CNN
+from helpers import FAST_CNN
 from matplotlib.figure import Figure
 
 from fashion_estimators import CLASS_NAMES, FashionCNNClassifier

@@ -2,14 +2,15 @@
 
 import json
 import os
+import warnings
 import zipfile
+from pathlib import Path
 
 import joblib
 import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST_CNN, FAST_MLP, probabilities_in_new_process
 from crafted import (
     members,
     network_parts,
@@ -17,6 +18,7 @@ from crafted import (
     with_description,
     with_network,
 )
+from helpers import FAST_CNN, FAST_MLP, probabilities_in_new_process
 from sklearn.exceptions import NotFittedError
 
 from fashion_estimators import (
@@ -251,3 +253,30 @@ def test_saving_after_joblib_still_loads(fitted, tmp_path):
         loaded.predict_proba(np.zeros((2, 784))),
         fitted["cnn"].predict_proba(np.zeros((2, 784))),
     )
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_model_file_written_before_the_redesign_still_loads(test_set):
+    """tests/data/mlp-0.1.0.fashion was written by commit bbfa0e9, the code
+    before the package was reorganised: FashionMLPClassifier(hidden_units=(32,),
+    epochs=3, random_state=0, precision="float32") fitted on
+    stratified_subset(train, 2000, random_state=0). It scored 0.7292 on the
+    test set, and its probabilities of the first 20 test images are stored
+    beside it."""
+    with warnings.catch_warnings():
+        # a later TensorFlow or scikit-learn makes the file an older one
+        warnings.simplefilter("ignore", ModelVersionWarning)
+        clf = load_model(DATA / "mlp-0.1.0.fashion")
+    assert type(clf) is FashionMLPClassifier
+    assert clf.hidden_units == (32,) and clf.epochs == 3 and clf.checkpoint is None
+    np.testing.assert_allclose(
+        clf.predict_proba(test_set[0][:20]),
+        np.load(DATA / "mlp-0.1.0.proba.npy"),
+        atol=1e-5,  # float32 kernels differ in the last bits across CPUs
+    )
+    # 0.002 is 20 of 10,000 images changing side on a near tie
+    assert clf.score(*test_set) == pytest.approx(0.7292, abs=0.002)
+    clf.partial_fit(test_set[0][:100], test_set[1][:100])  # and it trains on
+    assert len(clf.history_["loss"]) == 4

@@ -1,5 +1,7 @@
 """Property test: any array either validates to proper images or is refused
-with a clear ValueError/TypeError; nothing else ever escapes."""
+with a clear ValueError/TypeError; nothing else ever escapes.
+
+Its subject is the private unit ``_images``, which every public entry calls."""
 
 import numpy as np
 import pytest

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import FAST_MLP
+from helpers import FAST_MLP
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
