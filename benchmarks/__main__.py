@@ -7,22 +7,20 @@ fetch_fashion_mnist, and are scored once on the official 10,000 test images.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from sklearn.exceptions import ConvergenceWarning
 
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from fashion_estimators import fetch_fashion_mnist, stratified_subset
 
-from fashion_estimators import fetch_fashion_mnist, stratified_subset  # noqa: E402
-
-from .models import MODELS, ModelSpec  # noqa: E402
-from .report import best, machine, markdown_table, write_outputs  # noqa: E402
-from .reproductions import REPRODUCTIONS  # noqa: E402
-from .run import benchmark  # noqa: E402
+from .harness import machine
+from .models import MODELS, ModelSpec
+from .report import best, markdown_table, write_outputs
+from .reproductions import REPRODUCTIONS
+from .run import benchmark
 
 QUICK_TRAIN = 5_000
 
@@ -71,8 +69,9 @@ class _Clock:
     def __init__(self):
         self.start = time.perf_counter()
 
-    def say(self, message: str) -> None:
-        print(f"[{time.perf_counter() - self.start:7.1f}s] {message}", flush=True)
+    def say(self, message: str, end: str = "\n") -> None:
+        elapsed = time.perf_counter() - self.start
+        print(f"[{elapsed:7.1f}s] {message}", end=end, flush=True)
 
 
 def _reproduction_spec(reproduction) -> ModelSpec:
@@ -112,7 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     # LogisticRegression keeps the usual max_iter=200 and may stop short of it
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     clock = _Clock()
-    verbose = 1 if sys.stdout.isatty() else 2  # Keras: progress bar or epoch lines
     seeds = [args.seed + i for i in range(args.repeats)]
 
     X_train, y_train = fetch_fashion_mnist("train", return_X_y=True)
@@ -130,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def run(spec: ModelSpec):
-        clock.say(f"fitting {spec.name}: {spec.description}")
+        # one line per model: its name now, its result when it is done (Keras
+        # is kept silent)
+        clock.say(f"{spec.name}: {spec.description} ...", end=" ")
         result = benchmark(
             spec,
             X_train,
@@ -138,10 +138,14 @@ def main(argv: list[str] | None = None) -> int:
             X_test,
             y_test,
             seeds=seeds,
-            verbose=verbose,
+            verbose=0,
             epochs=args.epochs,
         )
-        clock.say(f"{spec.name}: test accuracy {result.mean('accuracy'):.4f}")
+        print(
+            f"test accuracy {result.mean('accuracy'):.4f}, "
+            f"fit {result.mean('fit_seconds'):.1f} s",
+            flush=True,
+        )
         return result
 
     results = [run(MODELS[name]) for name in args.models]

@@ -8,7 +8,6 @@ knows a target: ``benchmarks.speed`` runs each in a fresh process, and
 
 from __future__ import annotations
 
-import resource
 import statistics
 import time
 
@@ -17,7 +16,7 @@ import numpy as np
 
 from fashion_estimators import CHANNEL_SHAPE, FashionCNNClassifier, registry
 
-from .latency import one_row_latency
+from .harness import one_row_latency, peak_rss_mib
 
 ESTIMATORS = {name: entry.load() for name, entry in registry.ESTIMATORS.items()}
 
@@ -76,7 +75,7 @@ def fit_and_score(spec: dict, X, y, X_test, y_test) -> dict:
         "curve": [{"seconds": s, "accuracy": a} for s, a in clock.curve],
         "precision": clf.precision_,
         # Linux reports kilobytes
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 

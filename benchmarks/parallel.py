@@ -26,19 +26,17 @@ import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from fashion_estimators import (  # noqa: E402
+from fashion_estimators import (
     FashionCNNClassifier,
     FashionMLPClassifier,
     fetch_fashion_mnist,
     stratified_subset,
 )
 
-from .report import machine  # noqa: E402
-from .run import run_child  # noqa: E402
+from .harness import answer_child, machine, rss_mib, run_child
+from .targets import PARALLEL_TARGETS, format_row, judge
 
 GRID = {"dropout": [0.2, 0.3, 0.4, 0.5]}
 N_TRAIN = 6_000
@@ -67,14 +65,6 @@ def _busy_seconds(search) -> float:
     results = search.cv_results_
     per_candidate = results["mean_fit_time"] + results["mean_score_time"]
     return float(per_candidate.sum() * CV)
-
-
-def _rss_mib() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _cpu_seconds() -> float:
@@ -152,9 +142,9 @@ def _memory(X, y, fits: int) -> dict:
         # a first fit on each worker imports and traces; measure after it
         warm = GridSearchCV(search.estimator, {"epochs": [1]}, cv=2, refit=False)
         fit_on_dask(warm, X, y, client=client)
-        before = client.run(_rss_mib)
+        before = client.run(rss_mib)
         fit_on_dask(search, X, y, client=client)
-        after = client.run(_rss_mib)
+        after = client.run(rss_mib)
         limits = client.run(lambda dask_worker: dask_worker.memory_manager.memory_limit)
         pids = list(client.run(os.getpid).values())
     time.sleep(10)
@@ -243,54 +233,6 @@ def summarise(runs: dict) -> dict:
     }
 
 
-TARGETS = [
-    (
-        "2 one-thread workers vs serial at 1 TF thread",
-        "scaling_vs_serial_1_thread",
-        ">=",
-        1.8,
-    ),
-    (
-        "same cluster vs serial, TF default threads (report)",
-        "speedup_vs_serial_default_threads",
-        None,
-        None,
-    ),
-    ("same cluster vs loky n_jobs=2 (report)", "speedup_vs_loky_2", None, None),
-    (
-        "per-split scores = serial at 1 TF thread",
-        "identical_to_serial_1_thread",
-        "==",
-        True,
-    ),
-    ("two cluster runs identical", "two_cluster_runs_identical", "==", True),
-    (
-        "a worker SIGKILLed mid-fit: same cv_results_, worker back",
-        "killed_worker_survived",
-        "==",
-        True,
-    ),
-    ("worker RSS growth per fit, MiB (100 fits)", "max_growth_mib_per_fit", "<=", 12),
-    ("workers over their memory limit", "workers_over_limit", "==", 0),
-    ("worker processes left 10 s after", "processes_left", "==", 0),
-    ("CPU-s per wall-s of a worker, 1 TF thread", "max_cpu_per_wall", "<=", 1.15),
-    (
-        "largest per-split score difference, 1 vs default TF threads (report)",
-        "max_score_difference_vs_default_threads",
-        None,
-        None,
-    ),
-]
-"""(what, summary key, comparison, limit); no comparison: reported only."""
-
-
-def _judge(value, compare, limit):
-    if compare is None:
-        return "report"
-    ok = {">=": value >= limit, "<=": value <= limit, "==": value == limit}[compare]
-    return "met" if ok else "MISSED"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.parallel")
     parser.add_argument("--quick", action="store_true")
@@ -299,8 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         mode, spec = args.child
-        print(json.dumps(_child(mode, json.loads(spec))))
-        return 0
+        return answer_child(_child(mode, json.loads(spec)))
     spec = {
         "n_train": 1_500 if args.quick else N_TRAIN,
         "epochs": 1 if args.quick else 3,
@@ -322,15 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     summary = summarise(runs)
-    rows = []
-    print("\n| target | measured | goal | |\n|---|---|---|---|")
-    for what, key, compare, limit in TARGETS:
-        value = summary[key]
-        shown = f"{value:.3g}" if isinstance(value, float) else str(value)
-        goal = "" if compare is None else f"{compare} {limit}"
-        verdict = _judge(value, compare, limit)
-        rows.append({"what": what, "key": key, "measured": value, "verdict": verdict})
-        print(f"| {what} | {shown} | {goal} | {verdict} |")
+    rows = judge(summary, PARALLEL_TARGETS)
+    print("\n| what | measured | target | |\n|---|---:|---|---|")
+    for row in rows:
+        print(format_row(row))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "parallel.json", "w") as f:

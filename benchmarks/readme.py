@@ -24,7 +24,8 @@ import os
 import re
 from pathlib import Path
 
-from .speed import ACCURATE_CNN, format_row
+from .speed import ACCURATE_CNN
+from .targets import format_row
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -3,76 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
-import subprocess
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay, classification_report  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from sklearn.metrics import ConfusionMatrixDisplay, classification_report
 
-from fashion_estimators import CLASS_NAMES, versions  # noqa: E402
+from fashion_estimators import CLASS_NAMES
 
-from .run import Result  # noqa: E402
-
-_CPU_FLAGS_THAT_MATTER = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
-
-
-def _cpu() -> dict:
-    """The CPU's model name and the flags that decide the kernels (Linux)."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return {"cpu_model": platform.processor(), "cpu_flags": []}
-    fields = dict(line.split(":", 1) for line in lines if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
-    flags = fields.get("flags", "").split()
-    return {
-        "cpu_model": fields.get("model name", ""),
-        "cpu_flags": [flag for flag in _CPU_FLAGS_THAT_MATTER if flag in flags],
-    }
-
-
-def _git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parent,
-    ).stdout.strip()
-
-
-def commit() -> str | None:
-    """The repository's commit (short hash, "+dirty" with uncommitted
-    changes), or None outside a git checkout."""
-    try:
-        head = _git("rev-parse", "--short", "HEAD")
-        changed = _git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return f"{head}+dirty" if changed else head
-
-
-def machine() -> dict:
-    """CPU count, model and flags, GPUs, platform, library versions and the
-    repository's commit."""
-    import tensorflow as tf
-
-    return {
-        "commit": commit(),
-        "cpus": os.cpu_count(),
-        **_cpu(),
-        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TensorFlow's default"),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        **versions(),
-    }
+from .run import Result
 
 
 def _cell(result: Result, metric: str, fmt: str) -> str:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -103,24 +100,3 @@ def benchmark(
         for metric, value in scores.items():
             result.runs[metric].append(value)
     return result
-
-
-def child_output(module: str, args: list[str], env: dict | None = None) -> str:
-    """Run ``python -m module --child *args`` in a new process and return what
-    it printed; raise with its stderr if it fails."""
-    done = subprocess.run(
-        [sys.executable, "-m", module, "--child", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
-
-
-def run_child(module: str, args: list[str], env: dict | None = None) -> dict:
-    """Run ``python -m module --child *args`` in a new process and return the
-    JSON object it prints last; raise with its stderr if it fails."""
-    return json.loads(child_output(module, args, env).strip().splitlines()[-1])

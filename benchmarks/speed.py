@@ -27,20 +27,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from fashion_estimators import fetch_fashion_mnist, stratified_subset
 
-from fashion_estimators import fetch_fashion_mnist, stratified_subset  # noqa: E402
-
-from .measurements import MEASUREMENTS  # noqa: E402
-from .report import machine  # noqa: E402
-from .run import run_child  # noqa: E402
-from .targets import ACCURATE_TARGETS, TARGETS, judge  # noqa: E402
+from .harness import answer_child, machine, run_child
+from .measurements import MEASUREMENTS
+from .targets import ACCURATE_TARGETS, TARGETS, format_row, judge
 
 FORMER_DEFAULT_CNN = dict(
     filters=[32, 64, 128],
@@ -198,16 +194,6 @@ def summarise_accurate(results: dict) -> dict:
     return {"accurate_accuracy": run["accuracy"], "accurate_fit_s": run["fit_seconds"]}
 
 
-def format_row(row: dict) -> str:
-    """One judged target as a Markdown table row: what, measured, target,
-    PASS/FAIL (or "-" when the figure was not reached)."""
-    measured, unit = row["measured"], row["unit"]
-    value = "not reached" if measured is None else f"{measured:.4g} {unit}"
-    target = f"{row['target']} {unit}"
-    verdict = {True: "PASS", False: "FAIL", None: "-"}[row["passed"]]
-    return f"| {row['what']} | {value.strip()} | {target.strip()} | {verdict} |"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speed")
     parser.add_argument("--quick", action="store_true", help="small smoke run")
@@ -224,8 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         name, spec = args.child
-        print(json.dumps(_child(name, json.loads(spec))))
-        return 0
+        return answer_child(_child(name, json.loads(spec)))
     if args.quick and args.n_train is None:
         args.n_train = 5000
     start = time.perf_counter()

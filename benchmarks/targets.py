@@ -1,7 +1,9 @@
-"""The speed and accuracy targets, as one table that only reads results.
+"""Every target of the benchmarks, in one table that only reads results.
 
-Each target names a figure of the summary that ``benchmarks.speed`` computes
-from its measurements, a comparison and a limit. Nothing here measures.
+Each target names a figure of the summary that ``benchmarks.speed`` or
+``benchmarks.parallel`` computes from its measurements, a comparison and a
+limit; a target without a comparison is reported only. Nothing here
+measures. Each row is judged PASS or FAIL, in one vocabulary for every run.
 """
 
 from __future__ import annotations
@@ -9,34 +11,61 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 
-_COMPARE = {">=": operator.ge, "<=": operator.le}
+_COMPARE = {">=": operator.ge, "<=": operator.le, "==": operator.eq}
 
 
 @dataclass(frozen=True)
 class Target:
-    """``summary[key] <compare> limit``, shown as ``what``."""
+    """``summary[key] <compare> limit``, shown as ``what``; ``compare`` None
+    reports the figure without judging it."""
 
     what: str
     key: str
-    compare: str
-    limit: float
+    compare: str | None
+    limit: float | bool | None = None
     unit: str = ""
 
     def judge(self, summary: dict) -> dict:
         """The row of the result table: measured, target and pass/fail
-        (None where the figure was not measured, or not reached)."""
+        (None where the figure was not measured, not reached, or is only
+        reported)."""
         measured = summary.get(self.key)
         passed = (
-            None if measured is None else _COMPARE[self.compare](measured, self.limit)
+            None
+            if measured is None or self.compare is None
+            else bool(_COMPARE[self.compare](measured, self.limit))
         )
+        if self.compare is None:
+            target = "(reported)"
+        elif isinstance(self.limit, bool):
+            target = f"{self.compare} {self.limit}"
+        else:
+            target = f"{self.compare} {self.limit:g}"
         return {
             "what": self.what,
             "key": self.key,
             "measured": measured,
             "unit": self.unit,
-            "target": f"{self.compare} {self.limit:g}",
+            "target": target,
             "passed": passed,
         }
+
+
+def format_row(row: dict) -> str:
+    """One judged target as a Markdown table row: what, measured, target,
+    PASS/FAIL (or "-" when the figure was not reached or is reported only)."""
+    measured, unit = row["measured"], row["unit"]
+    if measured is None:
+        value = "not reached"
+    elif isinstance(measured, bool) or not isinstance(measured, float):
+        value = f"{measured} {unit}"
+    else:
+        value = f"{measured:.4g} {unit}"
+    target = (
+        row["target"] if row["target"] == "(reported)" else f"{row['target']} {unit}"
+    )
+    verdict = {True: "PASS", False: "FAIL", None: "-"}[row["passed"]]
+    return f"| {row['what']} | {value.strip()} | {target.strip()} | {verdict} |"
 
 
 TARGETS = (
@@ -88,3 +117,50 @@ ACCURATE_TARGETS = (
 def judge(summary: dict, targets=TARGETS) -> list[dict]:
     """One result row per target."""
     return [target.judge(summary) for target in targets]
+
+
+PARALLEL_TARGETS = (
+    Target(
+        "2 one-thread workers vs serial at 1 TF thread",
+        "scaling_vs_serial_1_thread",
+        ">=",
+        1.8,
+        "x",
+    ),
+    Target(
+        "same cluster vs serial, TF default threads",
+        "speedup_vs_serial_default_threads",
+        None,
+        unit="x",
+    ),
+    Target("same cluster vs loky n_jobs=2", "speedup_vs_loky_2", None, unit="x"),
+    Target(
+        "per-split scores = serial at 1 TF thread",
+        "identical_to_serial_1_thread",
+        "==",
+        True,
+    ),
+    Target("two cluster runs identical", "two_cluster_runs_identical", "==", True),
+    Target(
+        "a worker SIGKILLed mid-fit: same cv_results_, worker back",
+        "killed_worker_survived",
+        "==",
+        True,
+    ),
+    Target(
+        "worker RSS growth per fit (100 fits)",
+        "max_growth_mib_per_fit",
+        "<=",
+        12,
+        "MiB",
+    ),
+    Target("workers over their memory limit", "workers_over_limit", "==", 0),
+    Target("worker processes left 10 s after", "processes_left", "==", 0),
+    Target("CPU-s per wall-s of a worker, 1 TF thread", "max_cpu_per_wall", "<=", 1.15),
+    Target(
+        "largest per-split score difference, 1 vs default TF threads",
+        "max_score_difference_vs_default_threads",
+        None,
+    ),
+)
+"""The targets of ``benchmarks.parallel``, the grid search on a Dask cluster."""

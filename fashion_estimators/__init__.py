@@ -35,6 +35,7 @@ _EXPORTS = {
     "resume": "checkpoints",
     "export": "export",
     "versions": "_versions",
+    "cpu_flags": "_hardware",
 }
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "N_PIXELS",
     "PIXEL_MAX",
     "TRAIN_SIZE",
+    "cpu_flags",
     "export",
     "fetch_fashion_mnist",
     "load_model",
@@ -60,6 +62,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from ._hardware import cpu_flags
     from ._images import CHANNEL_SHAPE, IMAGE_SHAPE, N_PIXELS, PIXEL_MAX
     from ._versions import versions
     from .augmentation import FashionAugmenter

@@ -6,11 +6,12 @@ import json
 import pytest
 from helpers import FAST_CNN, FAST_MLP
 
-from benchmarks import kernels, measurements, speed, targets, weight_gradients
+from benchmarks import measurements, speed, targets
 from benchmarks.__main__ import main
 from benchmarks.models import MODELS
+from benchmarks.probes import breakdown, calls, kernels, throughput, weight_gradients
 from benchmarks.reproductions import REPRODUCTIONS, compact
-from fashion_estimators._networks import wrap_network
+from fashion_estimators import FashionCNNClassifier
 
 # the benchmarks run each measurement in a fresh process
 pytestmark = pytest.mark.slow
@@ -62,7 +63,8 @@ def test_reproductions_train_and_predict_as_the_tutorials(reproduction):
 
 
 def test_compact_reproduction_has_the_published_parameter_count():
-    assert wrap_network(compact(10)).count_params() == 417_650
+    network = FashionCNNClassifier(network=compact, augment=None).make_network(10)
+    assert network.count_params() == 417_650
 
 
 def test_measurements_return_their_numbers(small):
@@ -180,13 +182,14 @@ def test_parallel_benchmark_summarises_and_judges_its_runs():
     assert summary["max_cpu_per_wall"] == 1.2
     assert summary["max_score_difference_vs_default_threads"] == pytest.approx(0.01)
     verdicts = {
-        key: parallel._judge(summary[key], c, lim)
-        for _, key, c, lim in parallel.TARGETS
+        row["key"]: row["passed"]
+        for row in targets.judge(summary, targets.PARALLEL_TARGETS)
     }
-    assert verdicts["scaling_vs_serial_1_thread"] == "met"
-    assert verdicts["max_growth_mib_per_fit"] == "MISSED"
-    assert verdicts["max_cpu_per_wall"] == "MISSED"
-    assert verdicts["speedup_vs_loky_2"] == "report"
+    assert verdicts["scaling_vs_serial_1_thread"] is True
+    assert verdicts["identical_to_serial_1_thread"] is True
+    assert verdicts["max_growth_mib_per_fit"] is False
+    assert verdicts["max_cpu_per_wall"] is False
+    assert verdicts["speedup_vs_loky_2"] is None  # reported only
     runs["cluster_kill"]["scores"] = [[0.8, 0.7], [0.8, 0.72], [0.79, 0.7]]
     assert parallel.summarise(runs)["killed_worker_survived"] is False
 
@@ -260,3 +263,36 @@ def test_weight_gradients_compute_one_gradient_three_ways(tmp_path, capsys):
         # the alternatives compute the very gradient model.fit does
         assert max(run["relative_error"].values()) < 1e-5
     assert "| float32 | 14x14, 8 to 16 channels |" in capsys.readouterr().out
+
+
+def test_the_step_breakdown_times_each_layer(tmp_path, capsys):
+    out = tmp_path / "breakdown.json"
+    argv = ["--params", '{"filters": [8], "dense_units": 16}', "--batch-size", "8"]
+    argv += ["--repeats", "2", "--precisions", "float32", "--out", str(out)]
+    assert breakdown.main(argv) == 0
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["precision"] == "float32"
+    assert "One training step of FashionCNNClassifier" in capsys.readouterr().out
+
+
+def test_the_call_probe_times_the_mlp_step(capsys):
+    assert calls.main(["mlp-step", "--repeats", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("| matmul ") == 3 and "| `train_on_batch` |" in out
+
+
+@pytest.mark.slow
+def test_the_call_probe_times_one_row_predictions(capsys):
+    assert calls.main(["prediction", "--repeats", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "| `clf.predict(row)` |" in out and out.count("| float32, ") == 4
+    assert "predict_proba of the 10,000 test images, best of 5:" in out
+
+
+@pytest.mark.slow
+def test_the_throughput_probe_runs_each_variant_in_fresh_processes(capsys):
+    argv = ["--images", "256", "--epochs", "1", "--rounds", "1"]
+    assert throughput.main([*argv, "--variants", "without (He init, biases)"]) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    off, on = (float(cell.replace(",", "")) for cell in row.split("|")[2:4])
+    assert off > 0 and on > 0

@@ -9,7 +9,7 @@ import pytest
 from helpers import FAST_CNN
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from benchmarks.memory import rss_mb
+from benchmarks.harness import rss_mib
 from fashion_estimators import FashionCNNClassifier
 
 # fifteen fits in one process
@@ -22,7 +22,7 @@ def test_grid_search_of_15_fits_frees_its_networks(tiny):
     rss, networks = [], []
 
     def scorer(estimator, X, y):  # called once after each fit
-        rss.append(rss_mb())
+        rss.append(rss_mib())
         networks.append(weakref.ref(estimator.model_))
         return estimator.score(X, y)
 

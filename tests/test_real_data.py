@@ -20,8 +20,9 @@ def test_default_cnn_learns_10k_images_in_five_epochs(subset, test_set):
     clf = FashionCNNClassifier(epochs=5, random_state=0).fit(*subset)
     accuracy = clf.score(*test_set)
     print(f"CNN defaults, 5 epochs on 10k: test accuracy {accuracy:.4f}")
-    # The bar leaves about three points below what seeds 0 and 1 score, for
-    # the spread of numerics across machines.
+    # Set against 0.8625, seed 0 on 2026-12-01 (Xeon without AMX, float32):
+    # the bar leaves 3.2 points for the spread of numerics across machines
+    # and precisions (bfloat16 where AMX is native).
     assert accuracy >= 0.83
     assert len(clf.history_["loss"]) == 5
 
@@ -30,7 +31,8 @@ def test_default_mlp_learns_10k_images_in_twelve_epochs(subset, test_set):
     clf = FashionMLPClassifier(epochs=12, random_state=0).fit(*subset)
     accuracy = clf.score(*test_set)
     print(f"MLP defaults, 12 epochs on 10k: test accuracy {accuracy:.4f}")
-    assert accuracy >= 0.84  # about two points under seeds 0 and 1
+    # set against 0.8657, seed 0 on 2026-12-01 (as above): 2.6 points of margin
+    assert accuracy >= 0.84
 
 
 def test_two_epochs_on_4000_images_train_at_the_auto_batch(train_set, test_set):
@@ -41,4 +43,7 @@ def test_two_epochs_on_4000_images_train_at_the_auto_batch(train_set, test_set):
     accuracy = clf.score(*test_set)
     print(f"CNN defaults, 2 epochs on 4k: test accuracy {accuracy:.4f}")
     assert clf.batch_size_for(len(X)) == 40
-    assert accuracy >= 0.74  # about four points under seed 0, as above
+    # Set against the speed run's 0.8083 for this configuration (AMX machine,
+    # bfloat16, 2026-11-30) and 0.8016 here (without AMX, float32, 2026-12-01):
+    # the bar leaves 3.2 points under the lower, as the bars above do.
+    assert accuracy >= 0.77

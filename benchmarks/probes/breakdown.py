@@ -1,6 +1,6 @@
 """Where the time of one training step goes, layer by layer.
 
-``python -m benchmarks.breakdown`` times, for the default CNN network (or the
+``python -m benchmarks.probes.breakdown`` times, for the default CNN network (or the
 ``--params`` given), what each layer adds to the forward and backward pass of
 a training batch, in float32 and in mixed bfloat16, and one whole training
 step (``train_on_batch``: forward, backward, loss and the optimizer update).
@@ -17,10 +17,8 @@ import os
 import statistics
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 # the package first: it asks TensorFlow for oneDNN before TensorFlow loads
-from fashion_estimators import (  # noqa: E402
+from fashion_estimators import (
     CHANNEL_SHAPE,
     PIXEL_MAX,
     TRAIN_SIZE,
@@ -28,9 +26,9 @@ from fashion_estimators import (  # noqa: E402
 )
 
 # isort: split
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
 
 
 def trained_network(model: keras.Model) -> keras.Model:
@@ -140,7 +138,7 @@ def _print_table(runs: list[dict]) -> None:
 
 def step_parser(prog: str) -> argparse.ArgumentParser:
     """The options that say which training step to measure; shared with
-    ``benchmarks.kernels``, so that its table describes the same step."""
+    ``benchmarks.probes.kernels``, so that its table describes the same step."""
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument(
         "--params",
@@ -164,7 +162,7 @@ def step_batch_size(args: argparse.Namespace, params: dict) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = step_parser("python -m benchmarks.breakdown").parse_args(argv)
+    args = step_parser("python -m benchmarks.probes.breakdown").parse_args(argv)
     params = json.loads(args.params)
     batch_size = step_batch_size(args, params)
     runs = [

@@ -1,6 +1,6 @@
 """Which oneDNN kernels one training step runs, and what each costs.
 
-``python -m benchmarks.kernels`` trains the default CNN network (or the one
+``python -m benchmarks.probes.kernels`` trains the default CNN network (or the one
 ``--params`` describes) on one batch of random images, ``--repeats`` times, in
 a fresh process per precision with ``ONEDNN_VERBOSE=1``, and adds up the time
 oneDNN reports for each kernel. With ``--predict`` it times prediction of the
@@ -14,7 +14,7 @@ TensorFlow runs independent kernels side by side (a convolution's two
 backward passes, say), so their times overlap. The whole step is timed in the
 same process, so it includes the small cost of oneDNN's logging.
 
-Complements ``benchmarks.breakdown``, which times each layer's forward and
+Complements ``benchmarks.probes.breakdown``, which times each layer's forward and
 backward pass from outside.
 """
 
@@ -28,9 +28,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .run import child_output
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from ..harness import child_output
 
 _BEGIN, _END = "kernels: begin", "kernels: end"
 """Lines the child prints around the timed steps, so that the kernels of
@@ -116,7 +114,7 @@ def kernel_times(
     milliseconds (means over ``repeats`` steps), measured in a fresh process."""
     env = {**os.environ, "ONEDNN_VERBOSE": "1"}
     spec = json.dumps([params, precision, batch_size, repeats, predict])
-    out = child_output("benchmarks.kernels", [spec], env).splitlines()
+    out = child_output("benchmarks.probes.kernels", [spec], env).splitlines()
     kernels = [
         {
             "primitive": primitive,
@@ -170,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from .breakdown import step_batch_size, step_parser
 
-    parser = step_parser("python -m benchmarks.kernels")
+    parser = step_parser("python -m benchmarks.probes.kernels")
     parser.add_argument(
         "--predict", action="store_true", help="time prediction, not training"
     )

@@ -1,8 +1,8 @@
 """Three ways to compute a convolution's weight gradient, timed side by side.
 
 The weight gradients of the default CNN's convolutions are the slowest part of
-its bfloat16 training step (``benchmarks.kernels``). ``python -m
-benchmarks.weight_gradients`` takes each convolution of the default network
+its bfloat16 training step (``benchmarks.probes.kernels``). ``python -m
+benchmarks.probes.weight_gradients`` takes each convolution of the default network
 (or of the one ``--params`` describes), with a batch of random inputs and
 output gradients, and times three computations of the same gradient:
 
@@ -24,18 +24,15 @@ the gradient's largest value.
 from __future__ import annotations
 
 import json
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # the package first: it asks TensorFlow for oneDNN before TensorFlow loads
-from fashion_estimators import FashionCNNClassifier  # noqa: E402
+from fashion_estimators import FashionCNNClassifier
 
 # isort: split
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import tensorflow as tf
 
-from .breakdown import (  # noqa: E402
+from .breakdown import (
     median_seconds,
     step_batch_size,
     step_parser,
@@ -140,7 +137,7 @@ def time_methods(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = step_parser("python -m benchmarks.weight_gradients")
+    parser = step_parser("python -m benchmarks.probes.weight_gradients")
     args = parser.parse_args(argv)
     params = json.loads(args.params)
     batch_size = step_batch_size(args, params)
