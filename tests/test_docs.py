@@ -84,3 +84,149 @@ def test_every_gallery_example_has_a_title():
     for example in EXAMPLES:
         head = example.read_text().split('"""')[1].strip().splitlines()
         assert len(head) >= 2 and set(head[1]) == {"="}, example.name
+
+
+# ------------------------------------------- the docs agree with the code
+PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "docs" / "user_guide").glob("*.md")),
+]
+COMMANDS = ("train", "evaluate", "export", "predict", "search", "worker")
+
+
+def _flags(capsys) -> dict[str, set[str]]:
+    """Each command's options, as its --help lists them."""
+    from fashion_estimators.cli import main
+
+    flags = {}
+    for command in COMMANDS:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        flags[command] = set(re.findall(r"--[a-z][a-z-]*", capsys.readouterr().out))
+        flags[command].discard("--help")
+    return flags
+
+
+def test_the_docs_name_only_flags_the_cli_has_and_cli_md_names_them_all(capsys):
+    flags = _flags(capsys)
+    known = set().union(*flags.values())
+    for page in PAGES:
+        for line in page.read_text().splitlines():
+            if "fashion-estimators " not in line:
+                continue
+            for flag in re.findall(r"--[a-z][a-z-]*", line):
+                # "--tls-*" names the family
+                assert flag in known or any(k.startswith(flag) for k in known), (
+                    page.name,
+                    flag,
+                )
+    cli_md = (ROOT / "docs" / "user_guide" / "cli.md").read_text()
+    tls = {f for f in known if f.startswith("--tls-")}
+    for command, options in flags.items():
+        missing = {f for f in options - tls if f not in cli_md}
+        assert not missing, (command, missing)
+        assert f"fashion-estimators {command}" in cli_md
+
+
+# "`name=value` (the default", "`name=value` became the default",
+# "the default `name=value`": statements of what a default is now
+_DEFAULT_STATED = re.compile(
+    r"`(\w+)=([^`]+)`\s*[(,]?\s*(?:which is |is |became )?the default\b"
+    r"|\bthe default `(\w+)=([^`]+)`"
+)
+
+
+def _defaults() -> dict[str, list]:
+    from fashion_estimators import (
+        FashionAugmenter,
+        FashionCNNClassifier,
+        FashionMLPClassifier,
+    )
+
+    defaults: dict[str, list] = {}
+    for cls in (FashionCNNClassifier, FashionMLPClassifier, FashionAugmenter):
+        for name, value in cls().get_params(deep=False).items():
+            defaults.setdefault(name, []).append(value)
+    return defaults
+
+
+def test_the_defaults_the_docs_state_are_the_codes():
+    import ast
+
+    defaults, checked = _defaults(), 0
+    for page in PAGES:
+        for match in _DEFAULT_STATED.finditer(page.read_text()):
+            name = match.group(1) or match.group(3)
+            text = match.group(2) or match.group(4)
+            if name not in defaults:
+                continue
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text
+            checked += 1
+            assert value in defaults[name] or (
+                isinstance(value, list) and tuple(value) in defaults[name]
+            ), (page.name, match.group(0), defaults[name])
+    assert checked >= 3  # the pattern finds what it looks for
+
+
+def _paragraphs(page: Path):
+    """(section heading, the paragraph, the two before it) of a page, less its
+    generated blocks and code."""
+    text = re.sub(
+        r"<!-- (\w+):start -->.*?<!-- \1:end -->", "", page.read_text(), flags=re.S
+    )
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    heading, before = "", ["", ""]
+    for paragraph in re.split(r"\n\s*\n", text):
+        if paragraph.startswith("#"):
+            heading, before = paragraph, ["", ""]
+            continue
+        yield heading, paragraph, " ".join(before)
+        before = [before[1], paragraph]
+
+
+def test_every_latency_or_prediction_time_in_prose_carries_its_date():
+    # the figures that drifted apart between pages: one-row latency and the
+    # time of a 10,000-image prediction. Each, outside the generated blocks,
+    # must say when it was measured (its section, its paragraph or the one
+    # before); the current ones are in the generated blocks.
+    date = re.compile(r"20\d\d-\d\d-\d\d")
+    figure = re.compile(r"\b\d+(\.\d+)? (ms|s)\b")
+    for page in PAGES:
+        for heading, paragraph, before in _paragraphs(page):
+            about = re.search(r"one-row|one row|10,000 (test )?images", paragraph)
+            if about and figure.search(paragraph):
+                assert date.search(heading + paragraph + before), (
+                    page.name,
+                    paragraph[:160],
+                )
+
+
+def test_no_page_suggests_a_default_as_a_change():
+    # "try `batch_norm=False`, which trains twice as fast" when False is the
+    # default already: a page written before the default changed
+    import ast
+
+    defaults = _defaults()
+    advice = re.compile(r"\b(try|fast|faster|speed|speed-up|instead|cheaper)\b")
+    for page in PAGES:
+        for _, paragraph, _ in _paragraphs(page):
+            prose = "\n".join(
+                line
+                for line in paragraph.splitlines()
+                if not line.lstrip().startswith("|")
+            )
+            for sentence in re.split(r"(?<=[.;:])\s", prose):
+                if not advice.search(sentence):
+                    continue
+                for name, text in re.findall(r"`(\w+)=([^`]+)`", sentence):
+                    values = defaults.get(name, [])
+                    try:
+                        value = ast.literal_eval(text)
+                    except (ValueError, SyntaxError):
+                        value = text
+                    same = len({repr(v) for v in values}) == 1
+                    assert not (same and value == values[0]), (page.name, sentence)
