@@ -45,9 +45,7 @@ import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
-from sklearn.utils import ClassifierTags, check_random_state
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils import ClassifierTags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -64,6 +62,7 @@ from ._precision import (
     with_precision,
 )
 from ._seeding import as_seed, seeded
+from ._training_data import sample_weights, split_validation
 from .augmentation import FashionAugmenter, named_augmenter
 from .options import AUGMENT_RECIPES
 
@@ -99,13 +98,6 @@ def _refuse_epoch_arguments(method: str, kwargs: dict) -> None:
                 "instead (partial_fit trains one epoch; fit with warm_start=True "
                 "continues a fitted network)."
             )
-
-
-def _check_weights(name: str, weights: np.ndarray) -> None:
-    if not np.all(np.isfinite(weights)):
-        raise ValueError(f"{name} has NaN or infinite values; weights must be finite.")
-    if np.any(weights < 0):
-        raise ValueError(f"{name} has negative values; weights must be >= 0.")
 
 
 @contextlib.contextmanager
@@ -294,7 +286,9 @@ class FashionClassifier(KerasClassifier):
             else:
                 self.classes_ = None  # scikeras reads it as partial_fit's classes
                 self.seed_ = seed
-            weights = self._training_weights(y, sample_weight)
+            weights = sample_weights(
+                y, sample_weight, self.class_weight, self._classes()
+            )
             with seeded(seed):
                 self._fit(
                     X,
@@ -360,7 +354,9 @@ class FashionClassifier(KerasClassifier):
                 self.seed_ = seed
             # scikeras reads classes_ as the labels to encode
             self.classes_ = classes if classes is not None else self._classes()
-            weights = self._training_weights(y, sample_weight)
+            weights = sample_weights(
+                y, sample_weight, self.class_weight, self._classes()
+            )
             with seeded(None if seed is None else seed + self.current_epoch):
                 self._fit(
                     X,
@@ -386,41 +382,6 @@ class FashionClassifier(KerasClassifier):
                 f"its classes {self.classes_.tolist()}; set warm_start=False to "
                 "train a new network on these labels."
             )
-
-    def _training_weights(self, y, sample_weight) -> np.ndarray | None:
-        """``sample_weight`` times the ``class_weight`` of each label of ``y``;
-        None when both are None. A new array: the caller's is never changed."""
-        if y is None:
-            return sample_weight
-        y = column_or_1d(y)
-        weights = None
-        if sample_weight is not None:
-            weights = np.array(sample_weight, dtype=np.float64)
-            if weights.ndim != 1 or len(weights) != len(y):
-                raise ValueError(
-                    f"sample_weight has shape {weights.shape}; expected one weight "
-                    f"per sample, shape ({len(y)},)."
-                )
-            _check_weights("sample_weight", weights)
-        if self.class_weight is None:
-            return weights
-        if isinstance(self.class_weight, dict):
-            _check_weights(
-                "class_weight", np.array(list(self.class_weight.values()), float)
-            )
-            known = np.unique(y) if self._classes() is None else self.classes_
-            unknown = [k for k in self.class_weight if k not in set(known.tolist())]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels that are not classes of y: "
-                    f"{unknown[:5]}; the classes are {known.tolist()}."
-                )
-            per_sample = np.array(
-                [self.class_weight.get(label, 1.0) for label in y.tolist()], float
-            )
-        else:
-            per_sample = compute_sample_weight("balanced", y)
-        return per_sample if weights is None else weights * per_sample
 
     def _initialize(self, X, y=None):
         X, y = super()._initialize(X, y)
@@ -569,30 +530,6 @@ class FashionClassifier(KerasClassifier):
         self._fit_callbacks = []
         self._predict_callbacks = []
 
-    def _split_validation(self, X, y, sample_weight):
-        """Hold out a stratified ``validation_fraction`` of the training data."""
-        index = np.arange(len(X))
-        rng = check_random_state(self.seed_)
-        try:
-            train, val = train_test_split(
-                index, test_size=self.validation_fraction, stratify=y, random_state=rng
-            )
-        except ValueError:  # too few samples of some class to stratify
-            train, val = train_test_split(
-                index, test_size=self.validation_fraction, random_state=rng
-            )
-        if len(train) == 0 or len(val) == 0:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves no "
-                f"{'training' if len(train) == 0 else 'validation'} sample out of "
-                f"{len(X)}; use more samples or validation_fraction=0."
-            )
-        held_out = (X[val], y[val])
-        if sample_weight is not None:
-            held_out += (sample_weight[val],)
-            sample_weight = sample_weight[train]
-        return X[train], y[train], sample_weight, held_out
-
     def _fit_keras_model(
         self,
         X,
@@ -607,8 +544,8 @@ class FashionClassifier(KerasClassifier):
     ):
         split = self.validation_fraction > 0 and whole_fit
         if split:
-            X, y, sample_weight, kwargs["validation_data"] = self._split_validation(
-                X, y, sample_weight
+            X, y, sample_weight, kwargs["validation_data"] = split_validation(
+                X, y, sample_weight, self.validation_fraction, self.seed_
             )
         if epochs is None:  # a fit's own epochs, counted on what it trains on
             epochs = self.epochs_for(len(X))

@@ -39,9 +39,8 @@ class FashionAugmenter(TransformerMixin, BaseEstimator):
     pixels then.
 
     The CNN's own default augmentation is not this class's default: it is
-    flips and Random Erasing, ``augment="flip+erase"``, which scored higher on
-    held-out data than shifts, rotations or zooms (see the user guide's
-    augmentation page).
+    flips and Random Erasing, ``augment="flip+erase"`` (the user guide's
+    augmentation page measures why).
 
     Parameters
     ----------

@@ -75,10 +75,11 @@ SIZES: dict[str, int] = {
 }
 DOWNLOAD_DEADLINE = 600.0
 """Seconds a download attempt of one file may take in all."""
-_SPLIT_FILES = {
+SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+"""The images file and the labels file of each split."""
 _SUBSETS = {"train": ("train",), "test": ("test",), "all": ("train", "test")}
 
 DESCR = """\
@@ -198,7 +199,7 @@ def _load_file(name: str, data_home, download_if_missing: bool) -> bytes:
 
 
 def _load_split(split: str, data_home, download_if_missing: bool):
-    images_name, labels_name = _SPLIT_FILES[split]
+    images_name, labels_name = SPLIT_FILES[split]
     images = parse_idx(
         _load_file(images_name, data_home, download_if_missing),
         ndim=3,

@@ -202,11 +202,11 @@ def test_kernel_times_add_up_the_timed_steps_only():
     )
     log = [
         conv.format(9.0),  # building and warming up: not counted
-        kernels._BEGIN,
+        kernels.BEGIN,
         conv.format(1.5),
         "onednn_verbose,v1,primitive,create:cache_hit,cpu,convolution,...,0.01",
         conv.format(2.5),
-        kernels._END,
+        kernels.END,
         conv.format(9.0),
     ]
     parsed = kernels.parse_verbose(log)

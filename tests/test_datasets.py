@@ -32,7 +32,7 @@ def write_split(folder: Path, split: str, labels, value: int = 7) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     labels = np.asarray(labels, dtype=np.uint8)
     images = np.full((len(labels), 28, 28), value, dtype=np.uint8)
-    names = datasets._SPLIT_FILES[split]
+    names = datasets.SPLIT_FILES[split]
     sums = {}
     for name, array in zip(names, (images, labels), strict=True):
         payload = idx_bytes(array)
@@ -137,7 +137,7 @@ def test_search_order(isolated, tmp_path, monkeypatch):
         sums = write_split(folder, "test", [0, 1, 2], value=value)
     # identical labels, different images: accept each location's own checksum
     checksums = dict(datasets.CHECKSUMS)
-    image_name = datasets._SPLIT_FILES["test"][0]
+    image_name = datasets.SPLIT_FILES["test"][0]
     found_values = []
     for name, folder in folders.items():
         payload = read_gzip(folder / image_name)
@@ -193,7 +193,7 @@ def test_download_real_files_from_local_mirror(isolated, tmp_path, serve, monkey
     bunch = fetch_fashion_mnist("test", data_home=home)
     assert bunch.data.shape == (10000, 784)
     saved = sorted(p.name for p in (home / "fashion-mnist").iterdir())
-    assert saved == sorted(datasets._SPLIT_FILES["test"])  # no partial files
+    assert saved == sorted(datasets.SPLIT_FILES["test"])  # no partial files
     # the second call uses the cache: with the server gone it still works
     monkeypatch.setenv(datasets.MIRROR_ENV, "http://127.0.0.1:9/")
     again = fetch_fashion_mnist("test", data_home=home, download_if_missing=False)

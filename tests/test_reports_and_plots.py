@@ -75,7 +75,7 @@ def test_confusion_matrix_counts_and_normalised(model, small, tmp_path):
     rows = np.array([float(t.get_text()) for t in shares.texts]).reshape(10, 10)
     np.testing.assert_allclose(rows.sum(axis=1), 1, atol=0.06)  # 2-decimal cells
     accuracy = model.score(X, y)
-    assert figure._suptitle.get_text() == f"Confusion matrix: accuracy {accuracy:.4f}"
+    assert figure.get_suptitle() == f"Confusion matrix: accuracy {accuracy:.4f}"
     _saved_png(figure, tmp_path / "cm.png")
 
 

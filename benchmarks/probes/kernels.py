@@ -30,7 +30,7 @@ from collections.abc import Iterable
 
 from ..harness import child_output
 
-_BEGIN, _END = "kernels: begin", "kernels: end"
+BEGIN, END = "kernels: begin", "kernels: end"
 """Lines the child prints around the timed steps, so that the kernels of
 building, compiling and warming up the network are left out."""
 
@@ -55,8 +55,8 @@ def parse_verbose(lines: Iterable[str]) -> dict[tuple[str, str, str], dict]:
     timed = False
     for line in lines:
         line = line.strip()
-        if line in (_BEGIN, _END):
-            timed = line == _BEGIN
+        if line in (BEGIN, END):
+            timed = line == BEGIN
             continue
         fields = line.split(",")
         if not timed or not line.startswith("onednn_verbose") or "exec" not in fields:
@@ -98,12 +98,12 @@ def _child(
     for _ in range(3):
         step()
     times = []
-    print(_BEGIN, flush=True)
+    print(BEGIN, flush=True)
     for _ in range(repeats):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    print(_END, flush=True)
+    print(END, flush=True)
     print(json.dumps({"step_ms": statistics.fmean(times) * 1e3}), flush=True)
 
 
