@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -57,6 +58,18 @@ def answer_child(result: dict) -> int:
 
 
 # --------------------------------------------------------------------- timing
+def median_seconds(call, repeats: int) -> float:
+    """Median seconds of ``repeats`` calls of ``call``, after two warm-up calls."""
+    call()
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def one_row_latency(predict, rows, repeats: int) -> list[float]:
     """Seconds per call of ``predict`` on one row, after two warm-up calls."""
     predict(rows[:1])

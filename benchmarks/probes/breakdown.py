@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import time
 
 # the package first: it asks TensorFlow for oneDNN before TensorFlow loads
 from fashion_estimators import (
@@ -30,24 +28,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ..harness import median_seconds
+
 
 def trained_network(model: keras.Model) -> keras.Model:
     """The network a training batch passes through: the one inside test-time
     flips, which training runs as it is."""
     inner = getattr(model.layers[-1], "network", None)
     return model if inner is None else inner
-
-
-def median_seconds(call, repeats: int) -> float:
-    """Median seconds of ``repeats`` calls of ``call``, after two warm-up calls."""
-    call()
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def layer_times(model: keras.Model, images: np.ndarray, repeats: int) -> list[dict]:

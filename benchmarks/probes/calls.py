@@ -18,7 +18,6 @@ Run each in a fresh process; the performance page quotes their tables.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import keras
@@ -32,17 +31,12 @@ from fashion_estimators import (
     fetch_fashion_mnist,
 )
 
+from ..harness import median_seconds
+
 
 def median_ms(call, repeats: int) -> float:
     """Median milliseconds of ``call()``, after two warm-up calls."""
-    call()
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+    return 1e3 * median_seconds(call, repeats)
 
 
 def _images(X) -> np.ndarray:

@@ -32,12 +32,8 @@ from fashion_estimators import FashionCNNClassifier
 import keras
 import tensorflow as tf
 
-from .breakdown import (
-    median_seconds,
-    step_batch_size,
-    step_parser,
-    trained_network,
-)
+from ..harness import median_seconds
+from .breakdown import step_batch_size, step_parser, trained_network
 
 
 def convolution_shapes(params: dict) -> list[tuple[int, int, int, int]]:
