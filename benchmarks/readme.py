@@ -45,7 +45,7 @@ USER_SPEED = {
     "cnn_fit_s": "fit of the default CNN on 60,000 images (slowest of 3 seeds)",
     "mlp_fit_s": "fit of the default MLP on 60,000 images (slowest of 3 seeds)",
     "latency_ms": "one-row `predict` of the default CNN (median)",
-    "predict_10k_s": "`predict_proba` of the default CNN on 10,000 images",
+    "predict_10k_s": "`predict_proba` of the default CNN on 10,000 images, best of 5",
     "peak_rss_mib": "peak memory of a default CNN fit",
 }
 
@@ -92,7 +92,7 @@ def results_block(benchmark: dict, speed: dict, plot: str) -> str:
         f"{_date(benchmark)}: {_machine(benchmark['machine'])}.",
         "",
         "| model | test accuracy | macro F1 | fit time "
-        "| predict time (10,000 images) |",
+        "| predict time (10,000 images, one call) |",
         "|---|---:|---:|---:|---:|",
     ]
     for row in benchmark["results"]:

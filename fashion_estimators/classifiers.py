@@ -106,7 +106,12 @@ classes_ : ndarray of shape (n_classes,)
     history_ : dict of list
         Per-epoch ``loss`` and ``accuracy``; ``learning_rate`` with the cosine
         schedule; ``val_loss`` and ``val_accuracy`` when
-        ``validation_fraction > 0``.""",
+        ``validation_fraction > 0``.
+    seed_ : int or None
+        The seed the first fit drew from ``random_state`` (None when it is
+        None); it seeds the weights, the batches and the validation split.
+    fit_time_ : float
+        Seconds the last ``fit`` or ``resume_fit`` took.""",
 }
 """Parameter and attribute descriptions both classifiers share, written once."""
 

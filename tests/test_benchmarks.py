@@ -9,7 +9,14 @@ from helpers import FAST_CNN, FAST_MLP
 from benchmarks import measurements, speed, targets
 from benchmarks.__main__ import main
 from benchmarks.models import MODELS
-from benchmarks.probes import breakdown, calls, kernels, throughput, weight_gradients
+from benchmarks.probes import (
+    breakdown,
+    calls,
+    held_out,
+    kernels,
+    throughput,
+    weight_gradients,
+)
 from benchmarks.reproductions import REPRODUCTIONS, compact
 from fashion_estimators import FashionCNNClassifier
 
@@ -296,3 +303,14 @@ def test_the_throughput_probe_runs_each_variant_in_fresh_processes(capsys):
     row = capsys.readouterr().out.splitlines()[-1]
     off, on = (float(cell.replace(",", "")) for cell in row.split("|")[2:4])
     assert off > 0 and on > 0
+
+
+def test_the_held_out_probe_scores_on_training_images_only(capsys):
+    params = '{"epochs": 2, "hidden_units": [16]}'
+    argv = ["--model", "mlp", "--params", params, "--n-train", "500", "--curve"]
+    assert held_out.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "on 500 images, scored on 6,000 held out" in out
+    assert out.count("held-out accuracy") == 3  # two epochs, then the end
+    # 0.364 (2026-12-01); chance is 0.1
+    assert float(out.split("held-out accuracy ")[-1].split(";")[0]) > 0.2
