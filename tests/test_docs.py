@@ -122,6 +122,13 @@ def test_the_docs_name_only_flags_the_cli_has_and_cli_md_names_them_all(capsys):
                     flag,
                 )
     cli_md = (ROOT / "docs" / "user_guide" / "cli.md").read_text()
+    # the models, as the registry names them
+    from fashion_estimators import registry
+
+    for page in PAGES:
+        for name in re.findall(r"--model ([a-z]+)", page.read_text()):
+            assert name in registry.ESTIMATORS, (page.name, name)
+    assert all(f"--model {name}" in cli_md for name in registry.ESTIMATORS)
     tls = {f for f in known if f.startswith("--tls-")}
     for command, options in flags.items():
         missing = {f for f in options - tls if f not in cli_md}
