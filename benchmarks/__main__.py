@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # building dozens of models retraces tf.functions by design; not news here
     tf.get_logger().setLevel("ERROR")
+    # TensorFlow logs its device probe (CUDA, on a machine without a GPU) when
+    # it first looks for devices: let it do so now, before the progress lines
+    tf.config.list_physical_devices("GPU")
     # LogisticRegression keeps the usual max_iter=200 and may stop short of it
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     clock = _Clock()
