@@ -43,7 +43,10 @@ def _images(X) -> np.ndarray:
     return np.asarray(X, dtype="float32").reshape(-1, *CHANNEL_SHAPE)
 
 
-def prediction(repeats: int) -> None:
+def prediction(repeats: int, variants: tuple, best_of: int = 5) -> None:
+    """The one-row table, the network variants' table (``variants``: the
+    precisions, test-time flip settings and XLA settings to combine) and the
+    best of ``best_of`` 10,000-image calls."""
     X, y = fetch_fashion_mnist("train", return_X_y=True)
     X_test, _ = fetch_fashion_mnist("test", return_X_y=True)
     clf = FashionCNNClassifier(epochs=1, random_state=0).fit(X[:2000], y[:2000])
@@ -64,9 +67,10 @@ def prediction(repeats: int) -> None:
     batch = _images(X_test[:2048])
     print("\n| `tf.function` of the network | one row, ms | 2,048 rows, ms |")
     print("|---|---:|---:|")
-    for precision in ("bfloat16", "float32"):
-        for flips in (True, False):
-            for xla in (False, True):
+    precisions, flip_settings, xla_settings = variants
+    for precision in precisions:
+        for flips in flip_settings:
+            for xla in xla_settings:
                 model = FashionCNNClassifier(
                     precision=precision, test_time_flip=flips
                 ).make_network(seed=0)
@@ -79,11 +83,14 @@ def prediction(repeats: int) -> None:
                 print(f"| {name}{', XLA' if xla else ''} | {one:.2f} | {many:.0f} |")
 
     times = []
-    for _ in range(5):
+    for _ in range(best_of):
         start = time.perf_counter()
         clf.predict_proba(X_test)
         times.append(time.perf_counter() - start)
-    print(f"\npredict_proba of the 10,000 test images, best of 5: {min(times):.3f} s")
+    print(
+        f"\npredict_proba of the 10,000 test images, best of {best_of}: "
+        f"{min(times):.3f} s"
+    )
 
 
 def mlp_step(repeats: int) -> None:
@@ -114,9 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.probes.calls")
     parser.add_argument("what", choices=("prediction", "mlp-step"))
     parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument(
+        "--no-xla", action="store_true", help="prediction: skip the XLA variants"
+    )
+    parser.add_argument(
+        "--best-of", type=int, default=5, help="prediction: 10,000-image calls"
+    )
     args = parser.parse_args(argv)
     keras.utils.set_random_seed(0)
-    {"prediction": prediction, "mlp-step": mlp_step}[args.what](args.repeats)
+    if args.what == "prediction":
+        xla = (False,) if args.no_xla else (False, True)
+        variants = (("bfloat16", "float32"), (True, False), xla)
+        prediction(args.repeats, variants, args.best_of)
+    else:
+        mlp_step(args.repeats)
     return 0
 
 
