@@ -44,6 +44,7 @@ import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils import ClassifierTags
 from sklearn.utils.multiclass import check_classification_targets
@@ -54,7 +55,13 @@ from . import datasets
 from ._callbacks import CheckpointWriter, cosine_decay
 from ._files import check_folder, check_replaceable
 from ._images import N_PIXELS, PIXEL_MAX, validate_pixels
-from ._networks import OPTIMIZERS, make_optimizer, with_test_time_flips
+from ._networks import (
+    OPTIMIZERS,
+    feature_network,
+    make_optimizer,
+    with_test_time_flips,
+)
+from ._novelty import Novelty, fit_novelty, training_subset
 from ._precision import (
     PRECISIONS,
     model_precision,
@@ -98,6 +105,17 @@ def _refuse_epoch_arguments(method: str, kwargs: dict) -> None:
                 "instead (partial_fit trains one epoch; fit with warm_start=True "
                 "continues a fitted network)."
             )
+
+
+def _in_chunks(network: keras.Model, images: np.ndarray) -> np.ndarray:
+    """``network``'s float32 outputs for ``images``, a chunk at a time."""
+    chunks = [
+        keras.ops.convert_to_numpy(
+            network.predict_on_batch(images[start : start + _PREDICT_CHUNK])
+        ).astype(np.float32)
+        for start in range(0, len(images), _PREDICT_CHUNK)
+    ]
+    return np.concatenate(chunks)
 
 
 @contextlib.contextmanager
@@ -302,6 +320,7 @@ class FashionClassifier(KerasClassifier):
                     schedule_from=first if schedule_from is None else schedule_from,
                     **kwargs,
                 )
+            self._fit_novelty(X, y)
             self._progress = None  # no fit under way: a checkpoint would say so
         self.fit_time_ = time.perf_counter() - start
         return self
@@ -367,7 +386,23 @@ class FashionClassifier(KerasClassifier):
                     initial_epoch=self.current_epoch,
                     **kwargs,
                 )
+            self._fit_novelty(X, y)
         return self
+
+    def _fit_novelty(self, X, y) -> None:
+        """Fit ``novelty_`` on (a subset of) the images of this fit."""
+        network = feature_network(self.model_)
+        if network is None:
+            logger.info("the network ends in no Dense layer: no novelty score")
+            self.novelty_ = None
+            return
+        images = validate_pixels(self, X, reset=False)
+        keep = training_subset(len(images), self.seed_)
+        index = {label: i for i, label in enumerate(self.classes_.tolist())}
+        labels = np.array([index[label] for label in column_or_1d(y)[keep].tolist()])
+        self.novelty_ = fit_novelty(
+            _in_chunks(network, images[keep]), labels, images[keep], len(index)
+        )
 
     def _classes(self):
         return getattr(self, "classes_", None)
@@ -616,6 +651,7 @@ class FashionClassifier(KerasClassifier):
         seed: int | None,
         progress: tuple[int, int] | None = None,
         pixel_max: float = PIXEL_MAX,
+        novelty: Novelty | None = None,
     ) -> FashionClassifier:
         """Make this unfitted estimator the fitted one these arguments
         describe, as ``fit`` would have left it; what
@@ -638,6 +674,8 @@ class FashionClassifier(KerasClassifier):
             under way, which ``resume_fit`` finishes.
         pixel_max : {1.0, 255.0}
             The pixel scale fit saw (``pixel_max_``).
+        novelty : optional
+            The novelty statistics fit made (``novelty_``), if any.
 
         Returns
         -------
@@ -656,6 +694,7 @@ class FashionClassifier(KerasClassifier):
         self._adopt_network(network)
         self.history_ = {key: list(values) for key, values in history.items()}
         self.seed_ = seed
+        self.novelty_ = novelty
         self._progress = progress
         self._random_state = None
         self._initialize_callbacks()
@@ -665,14 +704,61 @@ class FashionClassifier(KerasClassifier):
     def _predict_raw(self, X, **kwargs):
         check_is_fitted(self, "model_")
         images = validate_pixels(self, X, reset=False)
-        chunks = [
-            keras.ops.convert_to_numpy(
-                self.model_.predict_on_batch(images[start : start + _PREDICT_CHUNK])
-            )
-            for start in range(0, len(images), _PREDICT_CHUNK)
-        ]
-        proba = np.concatenate(chunks).astype(np.float64)
+        proba = _in_chunks(self.model_, images).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
+
+    def novelty_score(self, X) -> np.ndarray:
+        """How unlike the training images each image looks; above 1, unlike them.
+
+        The larger of two scaled distances from the images ``fit`` saw: of
+        the network's penultimate features (relative Mahalanobis) and of the
+        pixels (what their main components leave out). Each is 0 at its
+        median over the training images and 1 at its threshold, chosen on
+        those images alone: about 2 % of them score above 1. Images of
+        digits, faces, noise or blank ones score higher; the user guide's
+        "Serving" page gives the figures.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Pixels in any layout accepted by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+
+        Raises
+        ------
+        NotFittedError
+            If the estimator has no novelty statistics: its network ends in no
+            Dense layer, or it was loaded from a file written before they
+            existed (fit it again).
+        """
+        check_is_fitted(self, "model_")
+        if getattr(self, "novelty_", None) is None:
+            raise NotFittedError(
+                f"this {type(self).__name__} has no novelty statistics: its network "
+                "ends in no Dense layer, or its model file was written before "
+                "they existed; fit it again to score novelty."
+            )
+        images = validate_pixels(self, X, reset=False)
+        features = _in_chunks(feature_network(self.model_), images)
+        return self.novelty_.score(features, images)
+
+    def is_novel(self, X) -> np.ndarray:
+        """Whether each image looks unlike the training images:
+        ``novelty_score(X) > 1``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            Pixels in any layout accepted by ``fit``.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_samples,)
+        """
+        return self.novelty_score(X) > 1
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, one row per sample, columns in ``classes_`` order.

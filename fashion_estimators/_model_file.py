@@ -7,7 +7,8 @@ A zip archive of three members, the only ones a file may have:
 * ``estimator.json``: the description, with the keys of
   :data:`DESCRIPTION_KEYS`: the estimator's class name, parameters (less
   :data:`UNSAVED_PARAMS`), classes, input width, training history, seed and,
-  for a checkpoint, the epochs of the fit under way;
+  for a checkpoint, the epochs of the fit under way; and of
+  :data:`OPTIONAL_KEYS`, the pixel scale and the novelty statistics;
 * ``manifest.json``: the format and its version, the package versions that
   wrote the file, and a SHA-256 of each other member.
 
@@ -56,8 +57,9 @@ DESCRIPTION_KEYS = {
     "seed",
     "progress",
 }
-# the scale of the pixels fit saw; files from before it was recorded had raw ones
-OPTIONAL_KEYS = {"pixel_max": PIXEL_MAX}
+# the scale of the pixels fit saw (files from before it was recorded had raw
+# ones), and the novelty statistics (files from before them have none)
+OPTIONAL_KEYS = {"pixel_max": PIXEL_MAX, "novelty": None}
 UNSAVED_PARAMS = ("checkpoint",)
 
 
@@ -150,6 +152,7 @@ def write_model_file(
     check_folder(path)
     check_replaceable(path)
     feature_names = getattr(estimator, "feature_names_in_", None)
+    novelty = getattr(estimator, "novelty_", None)
     params = estimator.get_params(deep=False)
     params.update(dict.fromkeys(UNSAVED_PARAMS))
     description = {
@@ -165,6 +168,7 @@ def write_model_file(
         "seed": getattr(estimator, "seed_", None),
         "progress": progress,
         "pixel_max": float(getattr(estimator, "pixel_max_", PIXEL_MAX)),
+        "novelty": None if novelty is None else novelty.to_json(),
     }
     members = {ESTIMATOR: json.dumps(description, indent=1).encode()}
     with tempfile.TemporaryDirectory() as folder:

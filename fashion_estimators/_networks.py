@@ -253,3 +253,24 @@ def build_mlp(
         x = layers.Dropout(dropout, seed=next_seed(), name=f"dropout{i}")(x)
     outputs = _classes_out(x, n_classes, next_seed())
     return keras.Model(inputs, outputs, name="fashion_mlp")
+
+
+def feature_network(model: keras.Model) -> keras.Model | None:
+    """The part of ``model`` that maps its raw pixels to the features its
+    final Dense layer classifies (the penultimate activations); None if the
+    network does not end in a Dense layer of its own graph.
+
+    Test-time flips are looked through: the features are those of the image
+    itself. A user's network nested behind the pixel input has been called
+    twice (in its own graph and in the wrapper's), so Keras cannot cut it at
+    its last layer: it gets None.
+    """
+    last = model.layers[-1]
+    if isinstance(last, MirrorAverage):
+        return feature_network(last.network)
+    if not isinstance(last, layers.Dense):
+        return None
+    try:
+        return keras.Model(model.inputs, last.input)
+    except ValueError:
+        return None

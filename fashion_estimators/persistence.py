@@ -66,6 +66,8 @@ from ._model_file import (
     sha256,
     write_model_file,
 )
+from ._networks import feature_network
+from ._novelty import Novelty
 from ._versions import versions
 from .augmentation import FashionAugmenter
 
@@ -340,6 +342,25 @@ def _check_against_network(decoded: dict, members: dict, config: dict) -> None:
         )
 
 
+def _novelty(decoded: dict, network) -> Novelty | None:
+    """The description's novelty statistics, checked against its classes and
+    the features of its network (after the network is checked itself)."""
+    if decoded["novelty"] is None:
+        return None
+    try:
+        novelty = Novelty.from_json(decoded["novelty"], len(decoded["classes"]))
+    except ValueError as error:
+        raise _Refused(str(error)) from None
+    features = feature_network(network)
+    width = None if features is None else features.output.shape[-1]
+    if width != novelty.feature_mean.shape[0]:
+        raise _Refused(
+            f"its novelty statistics are of {novelty.feature_mean.shape[0]} "
+            f"features; its network gives {width}."
+        )
+    return novelty
+
+
 def load_model(path: str | os.PathLike) -> FashionClassifier:
     """Load a classifier written by :func:`save_model`, without unpickling.
 
@@ -386,6 +407,7 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
         network_members, config = read_network(members[NETWORK])
         _check_against_network(decoded, network_members, config)
         network = load_network(network_members)
+        decoded["novelty"] = _novelty(decoded, network)
     except OSError as error:
         if error.filename is not None:  # the path itself cannot be opened
             raise
@@ -409,4 +431,5 @@ def load_model(path: str | os.PathLike) -> FashionClassifier:
         seed=decoded["seed"],
         progress=decoded["progress"],
         pixel_max=float(decoded["pixel_max"]),
+        novelty=decoded["novelty"],
     )
