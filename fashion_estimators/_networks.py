@@ -255,22 +255,49 @@ def build_mlp(
     return keras.Model(inputs, outputs, name="fashion_mlp")
 
 
-def feature_network(model: keras.Model) -> keras.Model | None:
-    """The part of ``model`` that maps its raw pixels to the features its
-    final Dense layer classifies (the penultimate activations); None if the
-    network does not end in a Dense layer of its own graph.
+def with_features(model: keras.Model) -> tuple[keras.Model, bool] | None:
+    """``model``'s network with two outputs, its probabilities and the
+    features its final Dense layer classifies (the penultimate activations),
+    and whether the probabilities must be averaged over each image and its
+    mirror (test-time flips, which the returned network leaves out). None if
+    the network does not end in a Dense layer of its own graph.
 
-    Test-time flips are looked through: the features are those of the image
-    itself. A user's network nested behind the pixel input has been called
-    twice (in its own graph and in the wrapper's), so Keras cannot cut it at
-    its last layer: it gets None.
+    A user's network nested behind the pixel input has been called twice (in
+    its own graph and in the wrapper's), so Keras cannot cut it at its last
+    layer: it gets None.
     """
     last = model.layers[-1]
-    if isinstance(last, MirrorAverage):
-        return feature_network(last.network)
-    if not isinstance(last, layers.Dense):
+    mirrored = isinstance(last, MirrorAverage)
+    network = last.network if mirrored else model
+    final = network.layers[-1]
+    if not isinstance(final, layers.Dense):
         return None
     try:
-        return keras.Model(model.inputs, last.input)
+        both = keras.Model(network.inputs, [network.outputs[0], final.input])
     except ValueError:
         return None
+    # Keras' random layers default to training mode when called without a
+    # flag, as an export calls them: run the network in inference explicitly
+    inputs = keras.Input(shape=CHANNEL_SHAPE, name="pixels")
+    return keras.Model(inputs, _Inference(both, name="inference")(inputs)), mirrored
+
+
+class _Inference(layers.Layer):
+    """``network`` called in inference mode whatever the caller says."""
+
+    def __init__(self, network: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.network = network
+
+    def call(self, images):
+        return self.network(images, training=False)
+
+
+def feature_network(model: keras.Model) -> keras.Model | None:
+    """The part of ``model`` that maps its raw pixels to its penultimate
+    features (see :func:`with_features`); None where there is none."""
+    found = with_features(model)
+    if found is None:
+        return None
+    both = found[0]
+    return keras.Model(both.inputs, both.outputs[1])

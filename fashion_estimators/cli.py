@@ -1,5 +1,5 @@
 """The ``fashion-estimators`` command: train, evaluate, predict, export,
-search and worker.
+serve, search and worker.
 
 The benchmarks are not a command of the installed package: they compare
 against baselines and reproductions that live in the repository, and run
@@ -24,7 +24,15 @@ from pathlib import Path
 
 from . import registry
 from ._params import SEED_MAX
-from .options import AUGMENT_RECIPES, EXPORT_FORMATS
+from .options import (
+    AUGMENT_RECIPES,
+    EXPORT_FORMATS,
+    SERVE_HOST,
+    SERVE_MAX_BATCH,
+    SERVE_MAX_IMAGES,
+    SERVE_MAX_UPLOAD_MB,
+    SERVE_PORT,
+)
 
 PROG = "fashion-estimators"
 SCHEDULER_TIMEOUT = 5.0
@@ -325,6 +333,25 @@ def _predict(args) -> None:
         print(f"{result['image']}: {ranked}")
 
 
+def _serve(args) -> None:
+    from . import serve
+
+    sock = serve.listen(args.host, args.port)
+    app = serve.create_app(
+        args.model_file,
+        card=args.card,
+        max_upload_bytes=args.max_upload_mb << 20,
+        max_images=args.max_images,
+        max_batch=args.max_batch,
+    )
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"serving {args.model_file} at http://{shown}:{port}/ (Ctrl-C stops)")
+    sys.stdout.flush()
+    serve.run(app, sock)
+    print("stopped")
+
+
 def _grid(pairs: list[str]) -> dict[str, list]:
     """``["dropout=0.2,0.3", "filters=(16,32)"]`` as a parameter grid; each
     value is a Python literal, or else a string."""
@@ -555,6 +582,42 @@ def _parser() -> argparse.ArgumentParser:
         "--show-input", metavar="DIR", help="write the 28x28 images the model sees"
     )
     predict.set_defaults(run=_predict)
+
+    serve = commands.add_parser(
+        "serve", help="serve a model: a web page and a JSON API"
+    )
+    serve.add_argument("model_file", help="a file written by train or save_model")
+    serve.add_argument(
+        "--host",
+        default=SERVE_HOST,
+        help=f"the address to listen on (default: {SERVE_HOST}, this machine only)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_int_at_least(0, 65535),
+        default=SERVE_PORT,
+        help="0: any free port",
+    )
+    serve.add_argument("--card", help="the model_card.json evaluate wrote for it")
+    serve.add_argument(
+        "--max-upload-mb",
+        type=_int_at_least(1, 1024),
+        default=SERVE_MAX_UPLOAD_MB,
+        help="per request",
+    )
+    serve.add_argument(
+        "--max-images",
+        type=_int_at_least(1, 1024),
+        default=SERVE_MAX_IMAGES,
+        help="per request",
+    )
+    serve.add_argument(
+        "--max-batch",
+        type=_int_at_least(1, 4096),
+        default=SERVE_MAX_BATCH,
+        help="images per network call (1: no batching)",
+    )
+    serve.set_defaults(run=_serve)
 
     search = commands.add_parser(
         "search",

@@ -26,3 +26,10 @@ EXPORT_FORMATS: dict[str, str] = {
 """The formats :func:`~fashion_estimators.export` writes, and Keras' own names
 for them: ONNX (needs ``tf2onnx``; run it with ``onnxruntime``), a TensorFlow
 SavedModel folder, and a LiteRT (TensorFlow Lite) flat buffer."""
+
+# the service's defaults (``serve.create_app`` and ``fashion-estimators serve``)
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 8000
+SERVE_MAX_UPLOAD_MB = 10
+SERVE_MAX_IMAGES = 16
+SERVE_MAX_BATCH = 64

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ._files import open_regular_file
 from ._images import IMAGE_SHAPE, PIXEL_MAX
@@ -74,16 +75,16 @@ def _greyscale(image: Image.Image) -> np.ndarray:
     return np.asarray(image, dtype=np.float64)
 
 
-def _check_budget(image: Image.Image) -> None:
+def _check_budget(image: Image.Image, max_pixels: int) -> None:
     width, height = image.size
-    if width * height > MAX_PIXELS:
+    if width * height > max_pixels:
         raise ValueError(
-            f"the image is {width}x{height} pixels, more than the {MAX_PIXELS:,} "
+            f"the image is {width}x{height} pixels, more than the {max_pixels:,} "
             "this reads; scale it down first"
         )
 
 
-def _decode(file) -> np.ndarray:
+def _decode(file, max_pixels: int) -> np.ndarray:
     """Grey pixels of the photo in ``file``, within the pixel budget."""
     with warnings.catch_warnings():
         # the budget below is ours; Pillow's own bomb check would only warn
@@ -92,23 +93,29 @@ def _decode(file) -> np.ndarray:
             image = Image.open(file, formats=FORMATS)
         except Image.DecompressionBombError:
             raise ValueError(
-                f"the image has more than {MAX_PIXELS:,} pixels, the most this reads"
+                f"the image has more than {max_pixels:,} pixels, the most this reads"
             ) from None
         with image:
             if image.format == "JPEG":
                 image.draft(image.mode, (_WORKING_SIDE, _WORKING_SIDE))
-            _check_budget(image)
+            _check_budget(image, max_pixels)
             image.load()
             return _greyscale(image)
 
 
-def _read_photo(photo) -> np.ndarray:
+def _read_photo(photo, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     try:
         if isinstance(photo, Image.Image):
-            _check_budget(photo)
+            _check_budget(photo, max_pixels)
             return _greyscale(photo)
+        if hasattr(photo, "read"):
+            return _decode(photo, max_pixels)
         with open_regular_file(photo) as file:
-            return _decode(file)
+            return _decode(file, max_pixels)
+    except UnidentifiedImageError:
+        raise ValueError(
+            f"the file is not an image in one of the formats {', '.join(FORMATS)}"
+        ) from None
     except (ValueError, FileNotFoundError, PermissionError):
         raise
     except Exception as error:  # Pillow's decoders raise many types on bad data
@@ -130,7 +137,9 @@ def _border(grey: np.ndarray) -> np.ndarray:
     )
 
 
-def photo_to_image(photo: str | os.PathLike | Image.Image) -> np.ndarray:
+def photo_to_image(
+    photo: str | os.PathLike | BinaryIO | Image.Image, *, max_pixels: int = MAX_PIXELS
+) -> np.ndarray:
     """A Fashion-MNIST-style image from a photo of one garment.
 
     Steps: greyscale (transparency on white); invert when the border is lighter
@@ -139,13 +148,18 @@ def photo_to_image(photo: str | os.PathLike | Image.Image) -> np.ndarray:
     is 28 pixels, keeping the aspect ratio; centre on a black 28x28 canvas;
     stretch the intensities to 0-255.
 
+    A photo of exactly 28x28 pixels is taken to be in Fashion-MNIST's format
+    already: it is only made grey, and inverted if its border is light.
+
     Parameters
     ----------
-    photo : path or PIL.Image.Image
-        A regular file in one of :data:`FORMATS`, of at most
-        :data:`MAX_PIXELS` pixels (JPEGs counted at an eighth of their side
-        where that still leaves 1,024 pixels); colour or grey, 8 or 16 bits
-        or float.
+    photo : path, binary file or PIL.Image.Image
+        A regular file (or an open binary file, such as ``io.BytesIO``) in
+        one of :data:`FORMATS`, of at most ``max_pixels`` pixels (JPEGs
+        counted at an eighth of their side where that still leaves 1,024
+        pixels); colour or grey, 8 or 16 bits or float.
+    max_pixels : int, default=MAX_PIXELS
+        The pixel budget.
 
     Returns
     -------
@@ -160,12 +174,14 @@ def photo_to_image(photo: str | os.PathLike | Image.Image) -> np.ndarray:
     FileNotFoundError, PermissionError
         If the file cannot be opened.
     """
-    grey = _read_photo(photo)
+    grey = _read_photo(photo, max_pixels)
     if grey.size == 0:
         raise ValueError("the image has no pixels")
     background = np.median(_border(grey))
     if background > PIXEL_MAX / 2:
         grey, background = PIXEL_MAX - grey, PIXEL_MAX - background
+    if grey.shape == IMAGE_SHAPE:
+        return np.clip(np.rint(grey), 0, PIXEL_MAX).astype(np.uint8)
     foreground = np.clip(grey - background, 0, None)
     peak = foreground.max()
     if peak < 8:

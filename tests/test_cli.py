@@ -169,7 +169,7 @@ def test_errors_are_one_line_without_traceback(trained, tmp_path):
     [
         (["evaluate", "{missing}"], "{missing}: No such file or directory"),
         (["predict", "{model}", "{missing}"], "{missing}: No such file or directory"),
-        (["predict", "{model}", "{text}"], "cannot identify image file"),
+        (["predict", "{model}", "{text}"], "is not an image in one of the formats"),
         (["predict", "{model}", "{blank}"], "{blank}: nothing in the image stands"),
         (["evaluate", "{text}"], "{text} is not a fashion-estimators model"),
     ],

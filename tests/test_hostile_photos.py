@@ -112,12 +112,12 @@ def test_what_is_not_a_regular_file_is_refused_without_hanging(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"", "cannot identify image file"),
+        (b"", "is not an image in one of the formats"),
         (b"GIF89a" + bytes(20), "could not be decoded"),
-        (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "cannot identify"),
+        (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "is not an image"),
         (
             b"\x89PNG\r\n\x1a\n" + os.urandom(200),
-            "could not be decoded|cannot identify",
+            "could not be decoded|is not an image",
         ),
     ],
     ids=["empty", "broken gif", "eps (not a format read)", "noise after a png magic"],

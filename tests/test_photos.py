@@ -64,5 +64,5 @@ def test_blank_or_unreadable_images_are_refused(tmp_path):
     with pytest.raises(ValueError, match="nothing in the image stands out"):
         photo_to_image(Image.new("RGB", (50, 50), "white"))
     (tmp_path / "notes.png").write_text("not an image")
-    with pytest.raises(ValueError, match="cannot identify image file"):
+    with pytest.raises(ValueError, match="is not an image in one of the formats"):
         photo_to_image(tmp_path / "notes.png")
