@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,9 @@ class OnnxClassifier:
             self.novelty = novelty
         # Keras exports only a model it has seen called
         network(np.zeros((1, *CHANNEL_SHAPE), dtype="float32"))
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+            # tf2onnx's own use of a NumPy alias, not ours to act on
+            warnings.simplefilter("ignore", FutureWarning)
             path = os.path.join(folder, "network.onnx")
             network.export(path, format="onnx", verbose=False)
             model = Path(path).read_bytes()
