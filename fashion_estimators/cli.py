@@ -251,6 +251,7 @@ def _on_scale_of(clf, images):
 def _evaluate(args) -> None:
     from . import load_model, plots, reports
     from .datasets import fetch_fashion_mnist
+    from .model_card import CARD_FILE, evaluation_figures, model_card
 
     out = _output_folder(args.out)
     clf = load_model(args.model_file)
@@ -270,6 +271,37 @@ def _evaluate(args) -> None:
     for name, figure in figures.items():
         figure.savefig(out / name, dpi=110)
         print(f"wrote {out / name}")
+    novelty = None
+    if getattr(clf, "novelty_", None) is not None:
+        from .novelty import novelty_figures, upscaled_digits
+
+        novelty = novelty_figures(clf, X, _on_scale_of(clf, upscaled_digits()))
+        print(
+            f"novelty: AUROC {novelty['auroc']:.3f} against upscaled digits; "
+            f"flags {novelty['false_alarm_rate']:.1%} of the test images and "
+            f"{novelty['detection_rate']:.1%} of the digits"
+        )
+    card = model_card(
+        clf,
+        args.model_file,
+        evaluation=evaluation_figures(y, y_pred),
+        novelty=novelty,
+    )
+    card_path = out / CARD_FILE
+    _write_json(card_path, card)
+    print(f"wrote {card_path}")
+
+
+def _write_json(path: Path, document: dict) -> None:
+    """Write ``document`` to ``path`` whole or not at all."""
+    from ._files import check_replaceable
+
+    check_replaceable(path)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as file:
+        json.dump(document, file, indent=1)
+    os.replace(file.name, path)
 
 
 def _export(args) -> None:

@@ -1,5 +1,6 @@
 """The fashion-estimators command, end to end in subprocesses on a small model."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -96,6 +97,20 @@ def test_evaluate_prints_the_report_and_writes_figures(trained, tmp_path):
         png = tmp_path / "figures" / f"{name}.png"
         assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000
     assert quiet(done.stderr), done.stderr
+    # the model card, with the figures the report printed
+    card = json.loads((tmp_path / "figures" / "model_card.json").read_text())
+    accuracy = float(done.stdout.split()[2])
+    assert card["evaluation"]["test_accuracy"] == pytest.approx(accuracy, abs=1e-4)
+    assert card["evaluation"]["n_test"] == 2000
+    assert set(card["evaluation"]["per_class_f1"]) == set(CLASS_NAMES)
+    assert (
+        card["model_file"]["sha256"]
+        == hashlib.sha256(Path(trained[0]).read_bytes()).hexdigest()
+    )
+    assert 0.5 < card["novelty"]["auroc"] <= 1
+    assert card["novelty"]["n_unlike"] == 1797
+    assert f"AUROC {card['novelty']['auroc']:.3f}" in done.stdout
+    assert {"tensorflow", "keras", "scikit-learn"} <= set(card["versions"])
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +218,15 @@ def test_console_script_lists_the_commands():
         [SCRIPT, "--help"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    for command in ("train", "evaluate", "predict", "export", "search", "worker"):
+    for command in (
+        "train",
+        "evaluate",
+        "predict",
+        "export",
+        "serve",
+        "search",
+        "worker",
+    ):
         assert command in done.stdout
     # the benchmarks run from the repository (python -m benchmarks), not from
     # the installed package

@@ -92,7 +92,7 @@ PAGES = [
     *sorted((ROOT / "docs").glob("*.md")),
     *sorted((ROOT / "docs" / "user_guide").glob("*.md")),
 ]
-COMMANDS = ("train", "evaluate", "export", "predict", "search", "worker")
+COMMANDS = ("train", "evaluate", "export", "predict", "serve", "search", "worker")
 
 
 def _flags(capsys) -> dict[str, set[str]]:
