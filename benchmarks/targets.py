@@ -164,3 +164,36 @@ PARALLEL_TARGETS = (
     ),
 )
 """The targets of ``benchmarks.parallel``, the grid search on a Dask cluster."""
+
+SERVING_TARGETS = (
+    Target(
+        "inference in the service's runtime (onnxruntime), one row",
+        "inference_ms_per_row",
+        "<=",
+        1,
+        "ms",
+    ),
+    Target(
+        "...Keras predict_proba, one row, for comparison",
+        "keras_ms_per_row",
+        None,
+        unit="ms",
+    ),
+    Target(
+        "28x28 PNG uploads at 16 clients, batching on", "png_rps", ">=", 500, "req/s"
+    ),
+    Target("...p50 latency", "png_p50_ms", None, unit="ms"),
+    Target("...p99 latency", "png_p99_ms", "<=", 100, "ms"),
+    Target("...errors", "png_errors", "==", 0),
+    Target("...requests answered", "png_requests", None),
+    Target("...server memory growth over the run", "png_growth_mib", "<=", 50, "MiB"),
+    Target("28x28 PNG uploads, batching off", "png_rps_unbatched", None, unit="req/s"),
+    Target("...p99 latency", "png_p99_ms_unbatched", None, unit="ms"),
+    Target("400x300 JPEG photos at 16 clients", "jpeg_rps", None, unit="req/s"),
+    Target("...p50 latency", "jpeg_p50_ms", None, unit="ms"),
+    Target("...p99 latency", "jpeg_p99_ms", None, unit="ms"),
+    Target("...errors", "jpeg_errors", "==", 0),
+    Target("...server memory growth", "jpeg_growth_mib", "<=", 50, "MiB"),
+    Target("service start to first answer", "start_s", None, unit="s"),
+)
+"""The targets of ``benchmarks.serving``, the model service under load."""

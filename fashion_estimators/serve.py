@@ -536,7 +536,7 @@ def create_app(
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    from ._runtime import OnnxClassifier
+    from .runtime import OnnxClassifier
     from .persistence import load_model
 
     for name, value in [
