@@ -80,7 +80,7 @@ def test_example_runs(example, tmp_path):
 
 
 def test_every_gallery_example_has_a_title():
-    assert len(EXAMPLES) == 7
+    assert len(EXAMPLES) == 8
     for example in EXAMPLES:
         head = example.read_text().split('"""')[1].strip().splitlines()
         assert len(head) >= 2 and set(head[1]) == {"="}, example.name
