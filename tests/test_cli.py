@@ -169,6 +169,17 @@ def test_predict_json_matches_the_model(trained, photos):
         )
 
 
+def test_serve_refuses_a_port_in_use(trained, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert main(["serve", str(trained[0]), "--port", port]) == 1
+    assert "Address already in use" in capsys.readouterr().err
+
+
 def test_errors_are_one_line_without_traceback(trained, tmp_path):
     joblib.dump({"not": "a model"}, tmp_path / "model.joblib")
     done = run("predict", tmp_path / "model.joblib", trained[0], check=False)
@@ -187,8 +198,26 @@ def test_errors_are_one_line_without_traceback(trained, tmp_path):
         (["predict", "{model}", "{text}"], "is not an image in one of the formats"),
         (["predict", "{model}", "{blank}"], "{blank}: nothing in the image stands"),
         (["evaluate", "{text}"], "{text} is not a fashion-estimators model"),
+        (["serve", "{text}", "--port", "0"], "{text} is not a fashion-estimators"),
+        (
+            ["serve", "{model}", "--port", "0", "--card", "{missing}"],
+            "{missing}: No such file or directory",
+        ),
+        (
+            ["serve", "{model}", "--port", "0", "--card", "{text}"],
+            "is not a JSON model card",
+        ),
     ],
-    ids=["missing-model", "missing-image", "not-an-image", "blank-image", "not-model"],
+    ids=[
+        "missing-model",
+        "missing-image",
+        "not-an-image",
+        "blank-image",
+        "not-model",
+        "serve-not-model",
+        "serve-missing-card",
+        "serve-bad-card",
+    ],
 )
 def test_error_messages(trained, tmp_path, capsys, args, message):
     files = {

@@ -107,7 +107,10 @@ def _array(shape, value=0.0) -> dict:
     [
         (lambda s: {**s, "scales": _array([4], np.nan)}, "NaN"),
         (lambda s: {**s, "class_centres": _array([3, 2])}, "shape"),
-        (lambda s: {**s, "scales": _array([4], 1.0)}, "each threshold must exceed its median"),
+        (
+            lambda s: {**s, "scales": _array([4], 1.0)},
+            "each threshold must exceed its median",
+        ),
         (lambda s: {k: v for k, v in s.items() if k != "scales"}, "exactly the keys"),
         (lambda s: "statistics", "exactly the keys"),
         (lambda s: {**s, "scales": {"shape": [4], "float32": "%%%"}}, "base64"),
