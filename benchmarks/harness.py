@@ -82,6 +82,29 @@ def one_row_latency(predict, rows, repeats: int) -> list[float]:
     return times
 
 
+# ------------------------------------------------------------------ processes
+def alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (read from ``/proc``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 # --------------------------------------------------------------------- memory
 def rss_mib() -> float:
     """This process's resident set size now, in MiB (Linux)."""

@@ -35,7 +35,7 @@ from fashion_estimators import (
     stratified_subset,
 )
 
-from .harness import answer_child, machine, rss_mib, run_child
+from .harness import alive, answer_child, machine, rss_mib, run_child
 from .targets import PARALLEL_TARGETS, format_row, judge
 
 GRID = {"dropout": [0.2, 0.3, 0.4, 0.5]}
@@ -148,7 +148,7 @@ def _memory(X, y, fits: int) -> dict:
         limits = client.run(lambda dask_worker: dask_worker.memory_manager.memory_limit)
         pids = list(client.run(os.getpid).values())
     time.sleep(10)
-    left = [pid for pid in pids if _alive(pid)]
+    left = [pid for pid in pids if alive(pid)]
     per_worker = fits / len(before)
     growth = {w: (after[w] - before[w]) / per_worker for w in after if w in before}
     over = [w for w in after if limits.get(w) and after[w] * 2**20 > limits[w]]
@@ -160,14 +160,6 @@ def _memory(X, y, fits: int) -> dict:
         "workers_over_limit": over,
         "processes_left_10s_after": len(left),
     }
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _child(mode: str, spec: dict) -> dict:

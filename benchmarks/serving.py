@@ -78,7 +78,9 @@ def _inference(model_file: str) -> dict:
     runtime = OnnxClassifier(clf)
     rows = X[:200].reshape(-1, 28, 28)
     onnx = one_row_latency(runtime.predict, rows, 400)
-    keras = one_row_latency(lambda row: clf.predict_proba(row.reshape(1, -1)), rows, 100)
+    keras = one_row_latency(
+        lambda row: clf.predict_proba(row.reshape(1, -1)), rows, 100
+    )
     batch = rows[:16]
     start = time.perf_counter()
     for _ in range(50):

@@ -218,6 +218,7 @@ class _Batcher:
         self._max_batch = max_batch
         self._pending: list = []
         self._running = False
+        self._task = None
         self._thread = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="fashion-predict"
         )
@@ -230,7 +231,8 @@ class _Batcher:
         self._pending.append((images, future))
         if not self._running:
             self._running = True
-            loop.create_task(self._drain())
+            # the loop holds tasks weakly: keep this one until it ends
+            self._task = loop.create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
@@ -536,8 +538,8 @@ def create_app(
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    from .runtime import OnnxClassifier
     from .persistence import load_model
+    from .runtime import OnnxClassifier
 
     for name, value in [
         ("max_upload_bytes", max_upload_bytes),

@@ -18,6 +18,7 @@ import pytest
 from helpers import FAST_MLP
 from sklearn.model_selection import GridSearchCV
 
+from benchmarks.harness import alive
 from fashion_estimators import FashionMLPClassifier, stratified_subset
 from fashion_estimators.cli import main
 from fashion_estimators.parallel import (
@@ -62,14 +63,6 @@ def client():
 _tf_threads = lambda: os.environ.get("TF_NUM_INTRAOP_THREADS")  # noqa: E731
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_embedded_cluster_gives_the_serial_scores(client, data, serial):
     assert set(client.nthreads().values()) == {1}
     addresses = [client.scheduler.address, *client.nthreads()]
@@ -108,7 +101,7 @@ def test_a_killed_worker_is_survived(client, data, serial):
     assert killed.is_set(), "the search ended before a worker could be killed"
     np.testing.assert_array_equal(_scores(search), serial)
     client.wait_for_workers(2, timeout=60)  # the nanny started a new one
-    assert pid not in client.run(os.getpid).values() and not _alive(pid)
+    assert pid not in client.run(os.getpid).values() and not alive(pid)
 
 
 def test_no_worker_process_outlives_the_block_even_on_ctrl_c():
@@ -117,9 +110,9 @@ def test_no_worker_process_outlives_the_block_even_on_ctrl_c():
             pids = list(client.run(os.getpid).values())
             raise KeyboardInterrupt
     deadline = time.monotonic() + 10
-    while any(map(_alive, pids)) and time.monotonic() < deadline:
+    while any(map(alive, pids)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(map(_alive, pids))
+    assert not any(map(alive, pids))
 
 
 def test_a_multi_threaded_worker_is_refused():

@@ -4,17 +4,16 @@ cleanly on SIGTERM or Ctrl-C, finishing the request under way."""
 
 import io
 import json
-import os
 import signal
 import socket
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import FAST_CNN, product_photo
 from PIL import Image
 
+from benchmarks.harness import alive, children
 from benchmarks.load import Service, drive, json_request, multipart_request
 from fashion_estimators import FashionCNNClassifier, save_model
 
@@ -42,26 +41,6 @@ def _jpeg(image, rng) -> bytes:
     return buffer.getvalue()
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_it_listens_on_localhost_and_finishes_a_request_under_way_on_sigterm(
     model_file, small
 ):
@@ -71,7 +50,7 @@ def test_it_listens_on_localhost_and_finishes_a_request_under_way_on_sigterm(
         assert service.url.startswith("http://127.0.0.1:")
         assert service.start_seconds < 60
         port = int(service.url.rsplit(":", 1)[1].strip("/"))
-        children = _children(service.process.pid)
+        spawned = children(service.process.pid)
         # a request whose body is still arriving when the signal comes
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             half = len(request) // 2
@@ -89,7 +68,7 @@ def test_it_listens_on_localhost_and_finishes_a_request_under_way_on_sigterm(
     assert json.loads(body)["predictions"][0]["file"] == "a.png"
     # ended by the signal it was sent, after shutting down
     assert status in (0, -signal.SIGTERM)
-    assert not any(_alive(pid) for pid in [service.process.pid, *children])
+    assert not any(alive(pid) for pid in [service.process.pid, *spawned])
 
 
 def test_ctrl_c_stops_it(model_file):
