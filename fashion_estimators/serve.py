@@ -7,7 +7,8 @@ ASGI application for a server of one's own. Routes:
   for several) or JSON ``{"pixels": [[784 ints], ...]}``; for each, the top
   classes with their probabilities and whether it looks unlike the training
   data;
-* ``GET /health``, ``GET /model`` (the model card), ``GET /openapi.json`` and
+* ``GET /health`` (and the images answered, in how many network calls),
+  ``GET /model`` (the model card), ``GET /openapi.json`` and
   ``GET /docs`` (the API), ``GET /`` (the page) and ``/static/`` (its files).
 
 Every request is bounded before any work: the body's size (413 beyond it),
@@ -380,7 +381,8 @@ def _openapi(max_upload_bytes: int, max_images: int, classes: list[str]) -> dict
             },
             "/health": {
                 "get": {
-                    "summary": "Liveness",
+                    "summary": "Liveness, and the images answered in how many "
+                    "network calls",
                     "responses": {"200": answer("ok", {"type": "object"})},
                 }
             },
@@ -617,7 +619,9 @@ def create_app(
         return JSONResponse({"predictions": predictions})
 
     async def health(request):
-        return JSONResponse({"status": "ok"})
+        return JSONResponse(
+            {"status": "ok", "images": batcher.rows, "network_calls": batcher.calls}
+        )
 
     async def model(request):
         return JSONResponse(the_card)

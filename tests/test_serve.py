@@ -86,7 +86,9 @@ def test_noise_and_a_blank_image_look_unlike_the_training_data(client, small):
 
 
 def test_health_card_api_and_page(client, model):
-    assert client.get("/health").json() == {"status": "ok"}
+    health = client.get("/health").json()
+    assert health["status"] == "ok"
+    assert health["images"] >= health["network_calls"] >= 0
     card = client.get("/model").json()
     assert card["model"]["estimator"] == "FashionCNNClassifier"
     import hashlib
