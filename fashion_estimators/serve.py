@@ -473,22 +473,50 @@ def _query_int(request, name: str, default: int, high: int) -> int:
     return int(text)
 
 
-async def _body(request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes ``limit``."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise RequestError(400, "the Content-Length header is not a number")
-        if int(declared) > limit:
+class _Budget:
+    """The bytes of request bodies held at once, across requests: past
+    ``limit``, a request is answered 503 instead of growing the service."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.held = 0
+
+    async def read(self, request, max_bytes: int, seconds: float) -> bytes:
+        """The body, refused with 413 as soon as it passes ``max_bytes`` and
+        with 408 if it takes more than ``seconds`` to arrive."""
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise RequestError(400, "the Content-Length header is not a number")
+            if int(declared) > max_bytes:
+                raise RequestError(
+                    413,
+                    f"the body is {int(declared):,} bytes; at most {max_bytes:,} "
+                    "are read",
+                )
+        body = bytearray()
+        try:
+            await asyncio.wait_for(self._fill(body, request, max_bytes), seconds)
+        except asyncio.TimeoutError:  # not TimeoutError itself before 3.11
             raise RequestError(
-                413, f"the body is {int(declared):,} bytes; at most {limit:,} are read"
-            )
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise RequestError(413, f"the body is over the {limit:,} bytes read")
-    return bytes(body)
+                408, f"the body took more than {seconds:g} s to arrive"
+            ) from None
+        finally:
+            self.held -= len(body)
+        return bytes(body)
+
+    async def _fill(self, body: bytearray, request, max_bytes: int) -> None:
+        async for chunk in request.stream():
+            if self.held + len(chunk) > self.limit:
+                raise RequestError(
+                    503, "the service is reading too many uploads at once; try again"
+                )
+            body += chunk
+            self.held += len(chunk)
+            if len(body) > max_bytes:
+                raise RequestError(
+                    413, f"the body is over the {max_bytes:,} bytes read"
+                )
 
 
 def create_app(
@@ -499,6 +527,8 @@ def create_app(
     max_images: int = MAX_IMAGES,
     max_pixels: int = MAX_PIXELS,
     max_batch: int = MAX_BATCH,
+    read_timeout: float = 60.0,
+    max_buffered_bytes: int = 256 << 20,
 ):
     """The service for ``model_file``, as an ASGI application (Starlette).
 
@@ -521,6 +551,12 @@ def create_app(
         The most pixels a photo may decode to.
     max_batch : int, default=MAX_BATCH
         The most images in one call of the network; 1 turns batching off.
+    read_timeout : float, default=60.0
+        The longest a request's body may take to arrive (408 beyond it), so
+        that a client that sends slowly cannot hold its memory for ever.
+    max_buffered_bytes : int, default=256 MiB
+        The most bytes of request bodies held at once, all requests
+        together (503 beyond it), which bounds the memory of many uploads.
 
     Returns
     -------
@@ -548,9 +584,14 @@ def create_app(
         ("max_images", max_images),
         ("max_pixels", max_pixels),
         ("max_batch", max_batch),
+        ("max_buffered_bytes", max_buffered_bytes),
     ]:
         if type(value) is not int or value < 1:
             raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    if not 0 < read_timeout < float("inf"):
+        raise ValueError(
+            f"read_timeout must be a positive number, not {read_timeout!r}"
+        )
     estimator = load_model(model_file)
     runtime = OnnxClassifier(estimator)
     the_card = (
@@ -562,6 +603,7 @@ def create_app(
     labels = [_plain_label(c) for c in estimator.classes_]
     spec = _openapi(max_upload_bytes, max_images, names)
     batcher = _Batcher(runtime.predict, max_batch)
+    budget = _Budget(max_buffered_bytes)
     decoder = concurrent.futures.ThreadPoolExecutor(
         _DECODE_THREADS, thread_name_prefix="fashion-decode"
     )
@@ -575,7 +617,7 @@ def create_app(
                 f"the body is {media or 'untyped'!r:.60}; send images as "
                 "multipart/form-data or pixels as application/json",
             )
-        body = await _body(request, max_upload_bytes)
+        body = await budget.read(request, max_upload_bytes, read_timeout)
         if media == "application/json":
             return _json_pixels(body, max_images), []
         parts = _multipart(body, kind, max_images)

@@ -336,3 +336,62 @@ def test_the_app_refuses_bad_settings_and_a_card_of_another_model(model, tmp_pat
     card.write_text("not json")
     with pytest.raises(ValueError, match="not a JSON model card"):
         create_app(model[1], card=card)
+
+
+def test_a_body_that_arrives_too_slowly_is_refused(model):
+    app = create_app(model[1], read_timeout=0.3)
+
+    async def slowly():
+        yield b'{"pixels": '
+        await asyncio.sleep(1.0)
+        yield b"[]}"
+
+    async def main():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.post(
+                "/predict",
+                content=slowly(),
+                headers={"content-type": "application/json"},
+            )
+
+    answer = asyncio.run(main())
+    assert answer.status_code == 408
+    assert "took more than 0.3 s" in answer.json()["error"]["message"]
+
+
+def test_uploads_held_at_once_are_bounded(model):
+    app = create_app(model[1], max_buffered_bytes=1_000_000)
+    first_sent = asyncio.Event()
+
+    async def holding():
+        yield bytes(600_000)
+        first_sent.set()
+        await asyncio.sleep(0.5)
+        yield b""
+
+    async def second(c):
+        await first_sent.wait()
+        return await c.post(
+            "/predict",
+            content=bytes(600_000),
+            headers={"content-type": "application/json"},
+        )
+
+    async def main():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await asyncio.gather(
+                c.post(
+                    "/predict",
+                    content=holding(),
+                    headers={"content-type": "application/json"},
+                ),
+                second(c),
+            )
+
+    held, refused = asyncio.run(main())
+    assert refused.status_code == 503
+    assert "too many uploads at once" in refused.json()["error"]["message"]
+    # the first was read whole, and answered on its own merits (not JSON)
+    assert held.status_code == 400
