@@ -36,6 +36,7 @@ import logging
 import math
 import os
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from typing import ClassVar
@@ -105,6 +106,17 @@ def _refuse_epoch_arguments(method: str, kwargs: dict) -> None:
                 "instead (partial_fit trains one epoch; fit with warm_start=True "
                 "continues a fitted network)."
             )
+
+
+# each fitted network's feature network, built once: a new Keras model would
+# trace a new predict function on every call
+_FEATURE_NETWORKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _features_of(model: keras.Model) -> keras.Model | None:
+    if model not in _FEATURE_NETWORKS:
+        _FEATURE_NETWORKS[model] = feature_network(model)
+    return _FEATURE_NETWORKS[model]
 
 
 def _in_chunks(network: keras.Model, images: np.ndarray) -> np.ndarray:
@@ -391,7 +403,7 @@ class FashionClassifier(KerasClassifier):
 
     def _fit_novelty(self, X, y) -> None:
         """Fit ``novelty_`` on (a subset of) the images of this fit."""
-        network = feature_network(self.model_)
+        network = _features_of(self.model_)
         if network is None:
             logger.info("the network ends in no Dense layer: no novelty score")
             self.novelty_ = None
@@ -742,7 +754,7 @@ class FashionClassifier(KerasClassifier):
                 "they existed; fit it again to score novelty."
             )
         images = validate_pixels(self, X, reset=False)
-        features = _in_chunks(feature_network(self.model_), images)
+        features = _in_chunks(_features_of(self.model_), images)
         return self.novelty_.score(features, images)
 
     def is_novel(self, X) -> np.ndarray:

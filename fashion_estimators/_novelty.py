@@ -160,6 +160,15 @@ def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     )
 
 
+def _main_directions(centred: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` main directions of centred samples, as columns: from the
+    eigenvectors of their scatter matrix, several times cheaper than an SVD
+    of the samples themselves."""
+    samples = centred.astype(np.float32)
+    values, vectors = np.linalg.eigh((samples.T @ samples).astype(np.float64))
+    return vectors[:, ::-1][:, :k]
+
+
 def _whitening(samples: np.ndarray) -> np.ndarray:
     """The matrix W with ``x @ W`` of identity covariance (shrunk estimate)."""
     covariance = LedoitWolf().fit(samples).covariance_
@@ -195,11 +204,11 @@ def fit_novelty(
         A class with no image here gets the overall centre.
     """
     features = np.asarray(features, np.float64)
-    pixels = np.asarray(pixels, np.float64).reshape(len(pixels), -1) / 255.0
+    raw = np.asarray(pixels, np.float32).reshape(len(pixels), -1)
     mean = features.mean(axis=0)
     centred = features - mean
     k = min(MAX_DIMENSIONS, centred.shape[1], max(1, len(centred) - 1))
-    directions = np.linalg.svd(centred, full_matrices=False)[2][:k].T  # (d, k)
+    directions = _main_directions(centred, k)  # (d, k)
     projected = centred @ directions
     present = np.unique(labels)
     centres = np.tile(projected.mean(axis=0), (n_classes, 1))
@@ -208,9 +217,11 @@ def fit_novelty(
     class_whitening = _whitening(projected - centres[labels])
     global_centre = projected.mean(axis=0)
     global_whitening = _whitening(projected - global_centre)
-    pixel_mean = pixels.mean(axis=0)
-    c = min(PIXEL_COMPONENTS, max(1, len(pixels) - 1))
-    components = np.linalg.svd(pixels - pixel_mean, full_matrices=False)[2][:c]
+    pixel_mean = raw.mean(axis=0, dtype=np.float64) / 255.0
+    c = min(PIXEL_COMPONENTS, max(1, len(raw) - 1))
+    components = _main_directions(
+        raw / np.float32(255) - pixel_mean.astype(np.float32), c
+    ).T
     novelty = Novelty(
         feature_mean=mean.astype(np.float32),
         class_map=(directions @ class_whitening).astype(np.float32),
@@ -222,7 +233,7 @@ def fit_novelty(
         scales=np.array([0.0, 1.0, 0.0, 1.0]),
     )
     feature = novelty.feature_distance(features)
-    pixel = novelty.pixel_residual(pixels * 255.0)
+    pixel = novelty.pixel_residual(raw)
     scales = [
         np.median(feature),
         np.quantile(feature, FEATURE_QUANTILE),

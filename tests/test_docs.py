@@ -74,9 +74,11 @@ def test_example_runs(example, tmp_path):
     done, seconds = _run(example.read_text(), tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     print(f"{example.name}: {seconds:.0f} s")
-    # each takes under a minute alone (6-41 s here); the other test process
-    # shares the two cores
-    assert seconds < 90
+    # each takes about a minute at most alone (plot_baselines, the longest:
+    # 58 s on a 2-core Xeon without AMX, 2026-12-01, the same before the
+    # novelty statistics); the other test process shares the two cores, which
+    # took it to 98 s once
+    assert seconds < 150
 
 
 def test_every_gallery_example_has_a_title():
