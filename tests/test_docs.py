@@ -74,10 +74,9 @@ def test_example_runs(example, tmp_path):
     done, seconds = _run(example.read_text(), tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     print(f"{example.name}: {seconds:.0f} s")
-    # each takes about a minute at most alone (plot_baselines, the longest:
-    # 58 s on a 2-core Xeon without AMX, 2026-12-01, the same before the
-    # novelty statistics); the other test process shares the two cores, which
-    # took it to 98 s once
+    # the longest takes about a minute alone on 2 cores, and the other test
+    # process shares them, which can make it half as slow again (the figures,
+    # with their machine and date, are in docs/user_guide/design.md)
     assert seconds < 150
 
 
