@@ -29,6 +29,7 @@ import binascii
 from dataclasses import dataclass, fields
 
 import numpy as np
+import scipy.linalg
 from sklearn.covariance import LedoitWolf
 
 MAX_IMAGES = 20_000
@@ -38,6 +39,7 @@ PIXEL_COMPONENTS = 32
 FEATURE_QUANTILE = 0.98
 PIXEL_QUANTILE = 0.999
 _FLOOR = 1e-6  # keeps the log of a perfectly rebuilt image finite
+_FEW = 256  # below this many samples, an SVD of them is the cheaper
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,16 @@ def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 
 def _main_directions(centred: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` main directions of centred samples, as columns: from the
-    eigenvectors of their scatter matrix, several times cheaper than an SVD
-    of the samples themselves."""
+    """The ``k`` main directions of centred samples, as columns: from an SVD of
+    a few samples, else from the top ``k`` eigenvectors of their scatter
+    matrix (several times cheaper than an SVD of many samples)."""
     samples = centred.astype(np.float32)
-    values, vectors = np.linalg.eigh((samples.T @ samples).astype(np.float64))
-    return vectors[:, ::-1][:, :k]
+    n, d = samples.shape
+    if n < min(d, _FEW):
+        return np.linalg.svd(samples, full_matrices=False)[2][:k].T.astype(np.float64)
+    scatter = (samples.T @ samples).astype(np.float64)
+    _, vectors = scipy.linalg.eigh(scatter, subset_by_index=[d - k, d - 1])
+    return vectors[:, ::-1]
 
 
 def _whitening(samples: np.ndarray) -> np.ndarray:
