@@ -36,7 +36,7 @@ from fashion_estimators import (
 )
 
 from .harness import alive, answer_child, machine, rss_mib, run_child
-from .targets import PARALLEL_TARGETS, format_row, judge
+from .targets import PARALLEL_TARGETS, judge, table
 
 GRID = {"dropout": [0.2, 0.3, 0.4, 0.5]}
 N_TRAIN = 6_000
@@ -256,9 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     summary = summarise(runs)
     rows = judge(summary, PARALLEL_TARGETS)
-    print("\n| what | measured | target | |\n|---|---:|---|---|")
-    for row in rows:
-        print(format_row(row))
+    print()
+    print(table(rows))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "parallel.json", "w") as f:

@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 
 from .speed import ACCURATE_CNN
-from .targets import format_row
+from .targets import table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -133,9 +133,7 @@ def targets_block(speed: dict, accurate: dict) -> str:
             f"{title}, `{_command(report['command'])}`, {_date(report)}: "
             f"{_machine(report['machine'])}:",
             "",
-            "| what | measured | target | |",
-            "|---|---:|---|---|",
-            *(format_row(row) for row in report["rows"]),
+            table(report["rows"]),
             "",
         ]
     return "\n".join(lines).rstrip("\n")

@@ -31,7 +31,7 @@ from PIL import Image
 
 from .harness import answer_child, machine, run_child
 from .load import Service, drive, multipart_request
-from .targets import SERVING_TARGETS, format_row, judge
+from .targets import SERVING_TARGETS, judge, table
 
 CLIENTS = 16
 SETTINGS = {"batched": [], "unbatched": ["--max-batch", "1"]}
@@ -101,8 +101,9 @@ def _run(model_file, setting: str, uploads, n_requests: int) -> dict:
         out["start_s"] = service.start_seconds
         for kind, requests in uploads.items():
             count = n_requests if kind == "png" else max(n_requests // 5, 200)
+            warm = min(500, count)
             drive(
-                service.url, requests, n_requests=500, concurrency=CLIENTS, timeout=120
+                service.url, requests, n_requests=warm, concurrency=CLIENTS, timeout=120
             )
             before = service.rss_mib()
             result = drive(
@@ -187,9 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     summary = _summary(inference, runs)
     rows = judge(summary, SERVING_TARGETS)
-    print("\n| target | measured | limit | |\n|---|---|---|---|")
-    for row in rows:
-        print(format_row(row))
+    print()
+    print(table(rows))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "serving.json").write_text(

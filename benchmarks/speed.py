@@ -36,7 +36,7 @@ from fashion_estimators import fetch_fashion_mnist, stratified_subset
 
 from .harness import answer_child, machine, run_child
 from .measurements import MEASUREMENTS
-from .targets import ACCURATE_TARGETS, TARGETS, format_row, judge
+from .targets import ACCURATE_TARGETS, TARGETS, judge, table
 
 FORMER_DEFAULT_CNN = dict(
     filters=[32, 64, 128],
@@ -230,9 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         f"GPU {', '.join(host['gpus']) or 'none'}, {took / 60:.1f} min"
     )
     print(f"\n{header}\n")
-    print("| what | measured | target | |\n|---|---:|---|---|")
-    for row in rows:
-        print(format_row(row))
+    print(table(rows))
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "command": header,

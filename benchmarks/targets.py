@@ -68,6 +68,15 @@ def format_row(row: dict) -> str:
     return f"| {row['what']} | {value.strip()} | {target.strip()} | {verdict} |"
 
 
+TABLE_HEAD = ("| what | measured | target | |", "|---|---:|---|---|")
+"""The head of a table of judged targets, in Markdown."""
+
+
+def table(rows: list[dict]) -> str:
+    """Judged targets as a Markdown table, head included."""
+    return "\n".join([*TABLE_HEAD, *(format_row(row) for row in rows)])
+
+
 TARGETS = (
     Target("default CNN test accuracy, mean of the seeds", "cnn_accuracy", ">=", 0.945),
     Target("...its fit, slowest seed", "cnn_fit_s", "<=", 600, "s"),

@@ -316,3 +316,21 @@ def test_the_held_out_probe_scores_on_training_images_only(capsys):
     assert out.count("held-out accuracy") == 3  # two epochs, then the end
     # 0.364 (2026-12-01); chance is 0.1
     assert float(out.split("held-out accuracy ")[-1].split(";")[0]) > 0.2
+
+
+def test_the_serving_benchmark_measures_both_settings(small, tmp_path, capsys):
+    from benchmarks import serving
+    from fashion_estimators import save_model
+
+    clf = FashionCNNClassifier(**FAST_CNN).fit(small[0], small[1])
+    save_model(clf, tmp_path / "cnn.fashion")
+    argv = [str(tmp_path / "cnn.fashion"), "--requests", "200", "--repeats", "1"]
+    assert serving.main([*argv, "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "serving.json").read_text())
+    assert set(report["runs"]) == {"batched", "unbatched"}
+    summary = report["summary"]
+    assert summary["png_requests"] == 200 and summary["png_errors"] == 0
+    assert summary["jpeg_errors"] == 0 and summary["png_rps"] > 0
+    assert 0 < summary["inference_ms_per_row"] < summary["keras_ms_per_row"]
+    shown = capsys.readouterr().out
+    assert "| 28x28 PNG uploads at 16 clients, batching on |" in shown
