@@ -726,9 +726,9 @@ class FashionClassifier(KerasClassifier):
         the network's penultimate features (relative Mahalanobis) and of the
         pixels (what their main components leave out). Each is 0 at its
         median over the training images and 1 at its threshold, chosen on
-        those images alone: about 2 % of them score above 1. Images of
-        digits, faces, noise or blank ones score higher; the user guide's
-        "Serving" page gives the figures.
+        those images alone: about 2 % of them score above 1. Noise, blank
+        images and digits tend to score higher; the user guide's "Serving"
+        page gives the figures, and what the score misses.
 
         Parameters
         ----------
