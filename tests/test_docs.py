@@ -9,6 +9,7 @@ from helpers import run_script
 from benchmarks import readme
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
 
 
 def test_results_tables_are_written_from_the_results_files():
@@ -51,6 +52,25 @@ def test_readme_quickstart_runs(tmp_path):
     accuracy = float(re.search(r"CNN test accuracy: ([\d.]+)", done.stdout).group(1))
     print(f"quickstart: {seconds:.0f} s, CNN test accuracy {accuracy:.4f}")
     assert accuracy >= 0.79  # the README says "about 0.82": seed 0 scores 0.821
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
+def test_example_runs(example, tmp_path):
+    done, seconds = run_script(example.read_text(), tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    print(f"{example.name}: {seconds:.0f} s")
+    # the longest takes about a minute alone on 2 cores, and the other test
+    # process shares them, which can make it half as slow again (the figures,
+    # with their machine and date, are in docs/user_guide/design.md)
+    assert seconds < 150
+
+
+def test_every_gallery_example_has_a_title():
+    assert len(EXAMPLES) == 8
+    for example in EXAMPLES:
+        head = example.read_text().split('"""')[1].strip().splitlines()
+        assert len(head) >= 2 and set(head[1]) == {"="}, example.name
 
 
 # ------------------------------------------- the docs agree with the code
