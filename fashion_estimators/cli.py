@@ -300,7 +300,12 @@ def _write_json(path: Path, document: dict) -> None:
     with tempfile.NamedTemporaryFile(
         "w", dir=path.parent, prefix=f".{path.name}.", delete=False
     ) as file:
-        json.dump(document, file, indent=1)
+        try:
+            json.dump(document, file, indent=1)
+        except BaseException:
+            file.close()
+            os.unlink(file.name)  # no partial file left beside the report
+            raise
     os.replace(file.name, path)
 
 

@@ -12,12 +12,10 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
-
 from ._files import open_regular_file
 from ._versions import versions
 from .novelty import DIGITS_DESCRIPTION
-from .reports import label_names
+from .reports import classification_report_frame, label_names
 
 CARD_FILE = "model_card.json"
 MAX_CARD_BYTES = 1 << 20
@@ -106,17 +104,15 @@ def model_card(
 
 
 def evaluation_figures(y_true, y_pred) -> dict:
-    """Test accuracy, macro F1 and the F1 of each class, for a card."""
-    from sklearn.metrics import f1_score
-
-    labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
-    per_class = f1_score(y_true, y_pred, labels=labels, average=None)
+    """Test accuracy, macro F1 and the F1 of each class, for a card: the
+    figures of :func:`~fashion_estimators.reports.classification_report_frame`."""
+    frame = classification_report_frame(y_true, y_pred=y_pred)
     return {
-        "test_accuracy": float(np.mean(np.asarray(y_true) == np.asarray(y_pred))),
-        "macro_f1": float(np.mean(per_class)),
+        "test_accuracy": float(frame.loc["accuracy", "f1-score"]),
+        "macro_f1": float(frame.loc["macro avg", "f1-score"]),
         "per_class_f1": {
-            name: round(float(f1), 4)
-            for name, f1 in zip(label_names(labels), per_class, strict=True)
+            name: round(float(frame.loc[name, "f1-score"]), 4)
+            for name in frame.index[:-3]
         },
         "n_test": len(y_true),
     }
