@@ -240,7 +240,10 @@ def test_kernels_of_a_training_step(tmp_path, capsys):
     # the first convolution's input is the data: no gradient flows into it
     assert ("convolution", "backward, data", "mb16_ic1oc32") not in found
     assert all(k["ms"] > 0 and k["calls"] >= 1 for k in run["kernels"])
-    assert 0 < sum(k["ms"] for k in run["kernels"]) < run["step_ms"]
+    # TensorFlow runs independent kernels side by side, so their times may add
+    # up to more than the step (they did, 33.9 against 32.7 ms, on an AMD
+    # machine); no single kernel can outlast the step that runs it
+    assert 0 < max(k["ms"] for k in run["kernels"]) < run["step_ms"]
     assert "| **whole step** |" in capsys.readouterr().out
 
 

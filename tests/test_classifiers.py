@@ -483,12 +483,16 @@ def test_another_thread_drawing_random_numbers_does_not_change_a_fit(small):
 )
 def test_each_optimizer_trains(small, optimizer, keras_name, learning_rate):
     clf = FashionMLPClassifier(
-        **{**FAST_MLP, "epochs": 4}, optimizer=optimizer, learning_rate=learning_rate
+        **{**FAST_MLP, "epochs": 8}, optimizer=optimizer, learning_rate=learning_rate
     ).fit(small[0], small[1])
     assert type(clf.model_.optimizer).__name__ == keras_name
     loss = clf.history_["loss"]
     assert loss[-1] < 0.8 * loss[0], loss
-    assert clf.score(small[2], small[3]) > 0.5  # chance is 0.1
+    # chance is 0.1. Eight epochs on these 600 images scored 0.57-0.72 for
+    # every optimizer, seed 0-2, in float32 and in bfloat16 (AMD EPYC with
+    # AVX512-BF16, 2026-12-04): 7 points above the bar at the worst. Four
+    # epochs, as before, scored 0.477 with SGD in float32.
+    assert clf.score(small[2], small[3]) > 0.5
 
 
 def test_a_batch_norm_cnn_trains_and_predicts(small):

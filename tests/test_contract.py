@@ -55,7 +55,12 @@ def test_sample_order_and_subset_invariance(estimator, data):
     estimator = clone(estimator).fit(X, y)
     whole = estimator.predict_proba(X_test)
     order = np.random.RandomState(0).permutation(len(X_test))
-    np.testing.assert_allclose(estimator.predict_proba(X_test[order]), whole[order])
+    # float32 tolerance: another batch composition can pick another kernel, and
+    # 14 of 1,000 probabilities then differed in their last digit on an AMD
+    # machine (0.06649987 against 0.06649988)
+    np.testing.assert_allclose(
+        estimator.predict_proba(X_test[order]), whole[order], atol=1e-6
+    )
     batches = np.vstack(
         [estimator.predict_proba(X_test[i : i + 7]) for i in range(0, 100, 7)]
     )
