@@ -17,6 +17,13 @@ from fashion_estimators.plots import plot_learning_curves
 X, y = fetch_fashion_mnist(subset="train", return_X_y=True)  # (60000, 784) uint8
 X_test, y_test = fetch_fashion_mnist(subset="test", return_X_y=True)
 X_small, y_small = stratified_subset(X, y, 5000, random_state=0)
+# sphinx_gallery_start_ignore
+# The test suite sets FASHION_EXAMPLES_QUICK=1 to run each example on 500 images.
+from os import environ  # noqa: E402
+
+if environ.get("FASHION_EXAMPLES_QUICK") == "1":
+    X_small, y_small = stratified_subset(X, y, 500, random_state=0)
+# sphinx_gallery_end_ignore
 
 # %%
 # The estimator takes raw pixels, as any scikit-learn classifier does; it

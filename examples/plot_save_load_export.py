@@ -26,6 +26,13 @@ from fashion_estimators import (
 X, y = fetch_fashion_mnist(subset="train", return_X_y=True)
 X_test, y_test = fetch_fashion_mnist(subset="test", return_X_y=True)
 X_small, y_small = stratified_subset(X, y, 3000, random_state=0)
+# sphinx_gallery_start_ignore
+# The test suite sets FASHION_EXAMPLES_QUICK=1 to run each example on 500 images.
+from os import environ  # noqa: E402
+
+if environ.get("FASHION_EXAMPLES_QUICK") == "1":
+    X_small, y_small = stratified_subset(X, y, 500, random_state=0)
+# sphinx_gallery_end_ignore
 clf = FashionCNNClassifier(epochs=2, random_state=0).fit(X_small, y_small)
 folder = Path(tempfile.mkdtemp())
 

@@ -3,7 +3,6 @@ conftest)."""
 
 import subprocess
 import sys
-import time
 
 import numpy as np
 from PIL import Image
@@ -65,17 +64,3 @@ def probabilities_in_new_process(loader: str, X, paths, folder) -> list:
         timeout=300,
     )
     return [np.load(f"{path}.proba.npy") for path in paths]
-
-
-def run_script(script: str, cwd) -> tuple[subprocess.CompletedProcess, float]:
-    """Run Python ``script`` in a fresh process in ``cwd``: the finished
-    process and its wall-clock seconds."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done, time.perf_counter() - start
