@@ -362,7 +362,7 @@ def test_deep_json_is_refused(good, tmp_path):
     parts = members(good)
     deep = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000
     rewrite(tmp_path / "m.fashion", {**parts, "estimator.json": deep})
-    _refused(tmp_path / "m.fashion", "")
+    _refused(tmp_path / "m.fashion", "estimator.json is not valid JSON")
 
 
 # --------------------------------------------------- paths stored in a file
@@ -618,5 +618,8 @@ def test_fuzz_only_model_file_error_escapes(good, tmp_path):
         outcomes.setdefault(kind, {}).setdefault(outcome, 0)
         outcomes[kind][outcome] += 1
     print(json.dumps(outcomes))
-    assert sum(sum(v.values()) for v in outcomes.values()) == 2000
     assert escaped == []
+    # every kind of damage reached the loader's checks and was refused there
+    # at least once (the run of 2026-12-04 refused 168-250 of each 250)
+    assert len(outcomes) == 8
+    assert all(counts.get("refused", 0) >= 100 for counts in outcomes.values())

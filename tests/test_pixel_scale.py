@@ -71,11 +71,17 @@ def test_pixels_on_the_other_scale_are_refused_at_predict(fitted, subset):
         fitted["unit"].score(mixed, subset[3][:50])
     # what a model accepts besides its own scale: blank rows, binary rows,
     # a few values above 1 (MinMaxScaler on brighter data than its fit's)
+    # (the two models are the same network: see the CNN's test above)
     blank = np.zeros((2, 784))
-    assert fitted["raw"].predict(blank).shape == fitted["unit"].predict(blank).shape
+    np.testing.assert_array_equal(
+        fitted["raw"].predict_proba(blank), fitted["unit"].predict_proba(blank)
+    )
     outliers = X[:5] / 255
     outliers[:, :3] = 1.4
-    assert fitted["unit"].predict(outliers).shape == (5,)
+    proba = fitted["unit"].predict_proba(outliers)  # taken, not refused
+    assert proba.shape == (5, 10) and np.allclose(proba.sum(axis=1), 1)
+    # the pixels that are in range still count: not the answer for a blank
+    assert not np.allclose(proba, fitted["unit"].predict_proba(blank[:1]))
 
 
 def test_fit_refuses_rows_of_both_scales(subset):
