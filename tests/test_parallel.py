@@ -359,7 +359,7 @@ def _children_left(before: set[int]) -> dict[int, bytes]:
 
 def test_without_a_client_fit_on_dask_makes_and_removes_its_own_cluster(data, serial):
     before = _descendants(os.getpid())
-    search = fit_on_dask(_search(), *data, n_workers=2)
+    search = fit_on_dask(_search(), *data, n_workers=1)
     np.testing.assert_array_equal(_scores(search), serial)
     deadline = time.monotonic() + 10
     while _children_left(before) and time.monotonic() < deadline:
