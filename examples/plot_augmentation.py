@@ -17,13 +17,19 @@ from fashion_estimators import (
     FashionAugmenter,
     fetch_fashion_mnist,
 )
+from fashion_estimators.options import AUGMENT_RECIPES
 
 X, y = fetch_fashion_mnist(subset="train", return_X_y=True)
 originals = X[:6]
 
 recipes = {
     "original": None,
+    # the recipe of the CNN's default, augment="flip+erase": erasing on half
+    # the images
     "flip + erase (the CNN's default)": FashionAugmenter(
+        **AUGMENT_RECIPES["flip+erase"], random_state=0
+    ),
+    "flip + erase on every image": FashionAugmenter(
         shift=0.0, horizontal_flip=True, erasing=1.0, random_state=0
     ),
     "shift 10 %": FashionAugmenter(shift=0.1, horizontal_flip=False, random_state=0),
@@ -34,7 +40,7 @@ recipes = {
 
 # %%
 # Each row applies one recipe to the same six images.
-fig = Figure(figsize=(9, 6.5), layout="constrained")
+fig = Figure(figsize=(9, 8), layout="constrained")
 axes = fig.subplots(len(recipes), len(originals))
 for row, (name, augmenter) in zip(axes, recipes.items(), strict=True):
     images = originals if augmenter is None else augmenter.fit_transform(originals)

@@ -496,10 +496,10 @@ class FashionClassifier(KerasClassifier):
     def batch_size_for(self, n_samples: int) -> int:
         """The batch size that ``fit`` uses on ``n_samples`` training images.
 
-        ``batch_size`` itself when it is a number. "auto" takes about 100
-        gradient steps per epoch: ``n_samples // 100``, at least 32 and at
-        most the class's full-data batch, so that a few epochs on a small
-        subset still train.
+        ``batch_size`` itself when it is a number. "auto" takes
+        ``n_samples // 100``, at least 32 and at most the class's full-data
+        batch: about 100 gradient steps per epoch until that cap, so that a
+        few epochs on a small subset still train.
 
         Parameters
         ----------

@@ -171,10 +171,11 @@ class FashionCNNClassifier(FashionClassifier):
     %(optimizer)s
     %(epochs)s
     batch_size : int or "auto", default="auto"
-        Images per gradient step. "auto" takes about 100 steps per epoch:
-        ``n_samples // 100`` images, from 32 up to 256, so that the full
-        training set trains at 256 and a few epochs on a small subset still
-        take enough steps; see ``batch_size_for``.
+        Images per gradient step. "auto" takes ``n_samples // 100`` images,
+        from 32 up to 256: about 100 steps per epoch on up to 25,600 images,
+        so that a few epochs on a small subset still take enough steps, and
+        batches of 256 on more (235 steps an epoch on the full 60,000); see
+        ``batch_size_for``.
     %(validation_fraction)s
     n_iter_no_change : int, default=4
         With a validation split, epochs without a lower validation loss
@@ -315,8 +316,9 @@ class FashionMLPClassifier(FashionClassifier):
     %(optimizer)s
     %(epochs)s
     batch_size : int or "auto", default="auto"
-        Images per gradient step. "auto" takes about 100 steps per epoch, as
-        in :class:`FashionCNNClassifier`, from 32 up to 512.
+        Images per gradient step. "auto" takes ``n_samples // 100`` images,
+        as in :class:`FashionCNNClassifier`, from 32 up to 512 (118 steps an
+        epoch on the full 60,000).
     %(validation_fraction)s
     n_iter_no_change : int, default=6
         With a validation split, epochs without a lower validation loss

@@ -182,16 +182,21 @@ def _paragraphs(page: Path):
         before = [before[1], paragraph]
 
 
-def test_every_latency_or_prediction_time_in_prose_carries_its_date():
-    # the figures that drifted apart between pages: one-row latency and the
-    # time of a 10,000-image prediction. Each, outside the generated blocks,
-    # must say when it was measured (its section, its paragraph or the one
-    # before); the current ones are in the generated blocks.
+def test_every_measured_time_or_speed_in_prose_carries_its_date():
+    # the figures that drifted apart between pages: one-row latency, the time
+    # of a 10,000-image prediction, a training step's time, a fit's time and
+    # images or requests a second. Each, outside the generated blocks, must
+    # say when it was measured (its section, its paragraph or the one before);
+    # the current ones are in the generated blocks.
     date = re.compile(r"20\d\d-\d\d-\d\d")
-    figure = re.compile(r"\b\d+(\.\d+)? (ms|s)\b")
+    figure = re.compile(r"\b\d[\d,]*(\.\d+)? ?(ms|s|img/s|images/s|req/s|requests/s)\b")
+    measured = re.compile(
+        r"one-row|one row|10,000 (test )?images|\bsteps?\b|\bfit (took|takes)"
+        r"|trained in|images/s|img/s|req/s|requests/s"
+    )
     for page in PAGES:
         for heading, paragraph, before in _paragraphs(page):
-            about = re.search(r"one-row|one row|10,000 (test )?images", paragraph)
+            about = measured.search(paragraph)
             if about and figure.search(paragraph):
                 assert date.search(heading + paragraph + before), (
                     page.name,
@@ -224,3 +229,73 @@ def test_no_page_suggests_a_default_as_a_change():
                         value = text
                     same = len({repr(v) for v in values}) == 1
                     assert not (same and value == values[0]), (page.name, sentence)
+
+
+def test_the_augmentation_examples_default_row_is_the_cnns_default(monkeypatch):
+    # the example once labelled erasing=1.0 as "the CNN's default" (0.5)
+    from fashion_estimators import FashionAugmenter, FashionCNNClassifier
+    from fashion_estimators.options import AUGMENT_RECIPES
+
+    monkeypatch.setenv("FASHION_EXAMPLES_QUICK", "1")
+    shown = runpy.run_path(str(ROOT / "examples" / "plot_augmentation.py"))
+    rows = [name for name in shown["recipes"] if "default" in name]
+    assert rows == ["flip + erase (the CNN's default)"]
+    default = FashionAugmenter(**AUGMENT_RECIPES[FashionCNNClassifier().augment])
+    params = shown["recipes"][rows[0]].get_params()
+    assert {**params, "random_state": None} == default.get_params()
+
+
+def test_a_worker_for_a_remote_scheduler_listens_on_its_own_address():
+    # a worker listens on 127.0.0.1 unless told otherwise, where a scheduler on
+    # another machine cannot reach it: every remote example names --host
+    for page in PAGES:
+        for line in page.read_text().splitlines():
+            remote = re.search(r"fashion-estimators worker \w+://(?!127\.)", line)
+            if remote:
+                assert "--host" in line, (page.name, line)
+
+
+# a limit the code sets in powers of two, stated in decimal units
+_DECIMAL_LIMIT = re.compile(
+    r"\b(limit|cap|capped|at most|over|up to|largest)\b"
+    r"[^.|),;]{0,40}?\b\d[\d,.]* [KMG]B\b"
+)
+
+
+def test_limits_are_stated_in_the_units_of_the_code():
+    from fashion_estimators.options import SERVE_MAX_UPLOAD_MB
+
+    for page in [*PAGES, ROOT / "docs" / "api.rst"]:
+        for _, paragraph, _ in _paragraphs(page):
+            found = _DECIMAL_LIMIT.search(paragraph)
+            assert not found, (page.name, found and found.group(0))
+    # the service's upload limit is SERVE_MAX_UPLOAD_MB << 20 bytes
+    for page in ("docs/user_guide/serving.md", "docs/api.rst"):
+        assert f"{SERVE_MAX_UPLOAD_MB} MiB" in (ROOT / page).read_text(), page
+
+
+# a path of the repository, as the pages name one: `benchmarks/x.py`,
+# [text](../performance.md), `python -m benchmarks.probes.held_out`
+_REPO_PATH = re.compile(
+    r"`((?:docs|benchmarks|examples|tests|fashion_estimators|\.ci)/[\w./-]*)`"
+)
+_LINK = re.compile(r"\]\((?!https?:|#|mailto:)([^)#\s]+)")
+_MODULE = re.compile(r"python -m ((?:benchmarks|fashion_estimators)[\w.]*)")
+
+
+def test_every_file_link_and_command_a_page_names_exists():
+    import importlib.util
+
+    checked = 0
+    for page in [*PAGES, ROOT / "CHANGELOG.md", ROOT / "examples" / "README.txt"]:
+        text = page.read_text()
+        for path in _REPO_PATH.findall(text):
+            assert (ROOT / path.rstrip("/")).exists(), (page.name, path)
+            checked += 1
+        for link in _LINK.findall(text):
+            assert (page.parent / link).resolve().exists(), (page.name, link)
+            checked += 1
+        for module in _MODULE.findall(text):
+            assert importlib.util.find_spec(module.rstrip(".")), (page.name, module)
+            checked += 1
+    assert checked >= 50  # the patterns find what they look for

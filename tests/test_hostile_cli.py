@@ -44,7 +44,9 @@ def test_outputs_are_checked_before_any_work(capsys, args, expected):
     start = time.monotonic()
     out = one_line_error(capsys, main(args), expected)
     assert "Training" not in out and "Searching" not in out
-    assert time.monotonic() - start < 10  # no training, no cluster
+    # no training, no cluster: 0.01 s measured (2026-12-04), a training run
+    # takes minutes
+    assert time.monotonic() - start < 10
 
 
 def test_model_commands_check_their_outputs_first(named_model, tmp_path, capsys):
@@ -110,7 +112,9 @@ def test_a_bad_scheduler_fails_in_seconds(capsys, silent_server, scheduler, expe
     args = ["search", "--param", "dropout=0.2", "--scheduler", scheduler]
     start = time.monotonic()
     one_line_error(capsys, main([*args, "--out", "unused"]), expected)
-    assert time.monotonic() - start <= 10
+    # the silent scheduler took the CLI's 5 s connect timeout (5.01 s measured,
+    # 2026-12-04), the others no time: 5 times that, under Dask's own 30 s
+    assert time.monotonic() - start <= 5 * 5
 
 
 @pytest.mark.slow

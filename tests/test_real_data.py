@@ -1,4 +1,7 @@
-"""Default models trained on a real 10,000-image subset, scored on the real test set."""
+"""The default models trained on a real 4,000-image subset (a first try),
+scored on the real test set. The full-data figures are the benchmarks'; a
+10,000-image CNN fit here proved nothing more than the 4,000-image one
+(both are the default network learning real images) and cost 27 s."""
 
 import pytest
 from sklearn.pipeline import make_pipeline
@@ -11,30 +14,6 @@ from fashion_estimators import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def subset(train_set):
-    return stratified_subset(*train_set, 10_000, random_state=0)
-
-
-def test_default_cnn_learns_10k_images_in_five_epochs(subset, test_set):
-    clf = FashionCNNClassifier(epochs=5, random_state=0).fit(*subset)
-    accuracy = clf.score(*test_set)
-    print(f"CNN defaults, 5 epochs on 10k: test accuracy {accuracy:.4f}")
-    # Set against 0.8625, seed 0 on 2026-12-01 (Xeon without AMX, float32):
-    # the bar leaves 3.2 points for the spread of numerics across machines
-    # and precisions (bfloat16 where AMX is native).
-    assert accuracy >= 0.83
-    assert len(clf.history_["loss"]) == 5
-
-
-def test_default_mlp_learns_10k_images_in_twelve_epochs(subset, test_set):
-    clf = FashionMLPClassifier(epochs=12, random_state=0).fit(*subset)
-    accuracy = clf.score(*test_set)
-    print(f"MLP defaults, 12 epochs on 10k: test accuracy {accuracy:.4f}")
-    # set against 0.8657, seed 0 on 2026-12-01 (as above): 2.6 points of margin
-    assert accuracy >= 0.84
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +32,20 @@ def test_two_epochs_on_4000_images_train_at_the_auto_batch(first_try, test_set):
     assert clf.batch_size_for(len(X)) == 40
     # Set against the speed run's 0.8083 for this configuration (AMX machine,
     # bfloat16, 2026-11-30) and 0.8016 (without AMX, float32, 2026-12-01; AMD
-    # with AVX512-BF16, bfloat16, 2026-12-04):
-    # the bar leaves 3.2 points under the lower, as the bars above do.
+    # with AVX512-BF16, bfloat16, 2026-12-04): the bar leaves 3.2 points under
+    # the lower.
     assert accuracy >= 0.77
+
+
+def test_the_default_mlp_learns_4000_images_in_five_epochs(first_try, test_set):
+    X, y, _ = first_try
+    clf = FashionMLPClassifier(epochs=5, random_state=0).fit(X, y)
+    accuracy = clf.score(*test_set)
+    print(f"MLP defaults, 5 epochs on 4k: test accuracy {accuracy:.4f}")
+    assert clf.batch_size_for(len(X)) == 40 and len(clf.history_["loss"]) == 5
+    # Set against 0.8273-0.8327 (seeds 0 and 1, float32 and bfloat16, AMD EPYC
+    # with AVX512-BF16, 2026-12-04): the bar leaves 2.7 points under the lowest
+    assert accuracy >= 0.80
 
 
 def test_the_cnn_trains_as_well_behind_minmaxscaler(first_try, test_set):
