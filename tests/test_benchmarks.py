@@ -82,8 +82,12 @@ def test_measurements_return_their_numbers(small):
     seconds = [point["seconds"] for point in run["curve"]]
     assert len(seconds) == 3 and seconds == sorted(seconds) and seconds[0] > 0
     assert run["curve"][-1]["accuracy"] == pytest.approx(run["accuracy"], abs=0.02)
-    # the clock stops while the test set is scored
-    assert run["fit_seconds"] == pytest.approx(sum(run["epoch_seconds"]), rel=0.5)
+    # the clock stops while the test set is scored: the curve's times are the
+    # epochs' alone, and the fit's time holds them (plus its set-up, which on
+    # a fit this small can be as long as the epochs: 2.1 against 1.0 s in
+    # float32 on an AMD EPYC, 2026-12-04)
+    assert run["curve"][-1]["seconds"] == pytest.approx(sum(run["epoch_seconds"]))
+    assert run["fit_seconds"] >= sum(run["epoch_seconds"])
     assert run["peak_rss_mib"] > 100
     spec = {"model": "mlp", "params": FAST_MLP, "precision": "float32"}
     speed = measurements.training_throughput(spec, X, y, X_test, y_test)

@@ -38,6 +38,18 @@ def test_the_readme_answers_users_and_the_board_is_on_the_performance_page():
     assert "| FAIL |" in board and "| PASS |" in board
 
 
+def test_the_readme_commands_set_up_a_fresh_debian():
+    section = (ROOT / "README.md").read_text().split("## The two commands", 1)[1]
+    commands = re.findall(r"```bash\n(.*?)\n```", section.split("\n## ", 1)[0], re.S)
+    assert len(commands) == 2
+    for command in commands:
+        install = re.search(r"apt-get install -y -qq ([^&]+)&&", command).group(1)
+        # a fresh Debian's python3 has no venv module without python3-venv
+        assert {"dataset-fashion-mnist", "python3-venv"} <= set(install.split())
+        assert "python3 -m venv .venv" in command
+    assert {"chromium", "chromium-driver"} <= set(commands[1].split())
+
+
 def test_readme_is_short():
     assert len((ROOT / "README.md").read_text().splitlines()) <= 200
 
