@@ -252,6 +252,7 @@ def test_a_checkpoint_of_an_early_stopped_fit_has_nothing_left(tmp_path, small):
     assert len(resume(path, X, y).history_["loss"]) == epochs
 
 
+@pytest.mark.slow
 def test_resume_trains_with_the_sample_weight_it_is_given(tmp_path, small):
     X, y = small[0], small[1]
     weights = np.where(y < 5, 1.0, 0.0)  # the fit learns classes 0-4 only

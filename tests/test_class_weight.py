@@ -51,6 +51,7 @@ def test_class_weight_is_a_per_sample_weight_of_each_label(small):
     )
 
 
+@pytest.mark.slow
 def test_class_weight_and_sample_weight_multiply(small):
     X, y = small[0], small[1]
     sample_weight = np.linspace(0.5, 2.0, len(y))
@@ -66,6 +67,7 @@ def test_the_callers_sample_weight_is_not_changed(small):
     np.testing.assert_array_equal(sample_weight, np.ones(len(y)))
 
 
+@pytest.mark.slow
 def test_zero_weights_train_as_if_those_rows_were_dropped(small):
     # The wrapper drops rows of weight 0 before training, and a weight of 1
     # multiplies the loss exactly, so the two fits see the same batches: the

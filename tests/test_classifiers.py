@@ -503,6 +503,7 @@ def test_a_batch_norm_cnn_trains_and_predicts(small):
     assert clf.score(small[2], small[3]) > 0.3  # chance is 0.1
 
 
+@pytest.mark.slow
 def test_a_random_state_instance_repeats_a_fit(small):
     fits = [
         FashionMLPClassifier(

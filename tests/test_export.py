@@ -38,12 +38,14 @@ def test_onnx_matches_predict_proba_on_1000_test_images(tmp_path, cnn, test_set)
     assert np.mean(onnx.argmax(1) == ours.argmax(1)) >= 0.999
 
 
+@pytest.mark.slow
 def test_the_mlp_exports_too(tmp_path, small):
     clf = FashionMLPClassifier(**FAST_MLP, precision="float32").fit(small[0], small[1])
     onnx = _onnx_proba(export(clf, tmp_path / "mlp.onnx"), small[2])
     np.testing.assert_allclose(onnx, clf.predict_proba(small[2]), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_a_bfloat16_model_exports_in_float32(tmp_path, small):
     X, y, X_test = small[0], small[1], small[2]
     clf = FashionMLPClassifier(**FAST_MLP, precision="bfloat16").fit(X, y)
@@ -125,7 +127,7 @@ def _served_proba(format, path, X):
 @pytest.mark.parametrize(
     "format, out",
     [
-        ("onnx", "mlp.onnx"),
+        pytest.param("onnx", "mlp.onnx", marks=pytest.mark.slow),
         pytest.param("saved_model", "mlp_saved", marks=pytest.mark.slow),
         pytest.param("litert", "mlp.tflite", marks=pytest.mark.slow),
     ],

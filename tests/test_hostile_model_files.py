@@ -439,6 +439,7 @@ def test_save_export_and_checkpoints_replace_only_files(good, data, tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_concurrent_saves_to_one_path_leave_one_whole_file(data, tmp_path):
     models = [
         FashionMLPClassifier(**dict(SMALL_MLP, hidden_units=(w,))).fit(*data)

@@ -28,6 +28,7 @@ def subset(train_set, test_set):
     return X, y, X_test, y_test
 
 
+@pytest.mark.slow
 def test_the_cnn_fits_the_very_same_network_on_either_scale(subset):
     # Every pixel value v in 0..255 comes back exactly from float32(v / 255) *
     # 255, so a fit on X / 255 sees the very images a fit on X sees: the same
@@ -42,6 +43,7 @@ def test_the_cnn_fits_the_very_same_network_on_either_scale(subset):
     )
 
 
+@pytest.mark.slow
 def test_the_mlp_trains_as_well_on_either_scale(subset):
     X, y, X_test, y_test = subset
     raw = FashionMLPClassifier(**MLP).fit(X, y).score(X_test, y_test)
