@@ -100,11 +100,7 @@ async def _drive(host, port, requests, n_requests, concurrency, deadline, expect
                     status, _ = await asyncio.wait_for(
                         _read_answer(reader), deadline - began
                     )
-                except (
-                    asyncio.TimeoutError,
-                    asyncio.IncompleteReadError,
-                    ConnectionError,
-                ):
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                     result.unanswered += 1
                     result.errors += 1
                     return

@@ -497,7 +497,7 @@ class _Budget:
         body = bytearray()
         try:
             await asyncio.wait_for(self._fill(body, request, max_bytes), seconds)
-        except asyncio.TimeoutError:  # not TimeoutError itself before 3.11
+        except TimeoutError:  # asyncio.TimeoutError is TimeoutError since 3.11
             raise RequestError(
                 408, f"the body took more than {seconds:g} s to arrive"
             ) from None
