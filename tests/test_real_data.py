@@ -1,7 +1,5 @@
 """The default models trained on a real 4,000-image subset (a first try),
-scored on the real test set. The full-data figures are the benchmarks'; a
-10,000-image CNN fit here proved nothing more than the 4,000-image one
-(both are the default network learning real images) and cost 27 s."""
+scored on the real test set; the full-data figures are the benchmarks'."""
 
 import pytest
 from sklearn.pipeline import make_pipeline
