@@ -9,8 +9,8 @@ wrong on current scikit-learn and adds what our classifiers share:
 * parameters read from ``__init__``'s signature, as in scikit-learn, instead of
   scikeras' ``**kwargs`` routing that silently accepts misspelled names;
 * input validation for every pixel layout, rescaling inside the network;
-* a learning rate that decays along a cosine over the epochs of ``fit``
-  (``lr_schedule="cosine"``) or stays constant;
+* a learning rate that follows a schedule over the epochs of ``fit``
+  (``lr_schedule``: a cosine or one cycle) or stays constant;
 * test-time flips (``test_time_flip``), inside the Keras model itself;
 * the numeric precision (``precision``), set per layer of each network; a
   bfloat16 network loaded where bfloat16 is not native computes in float32;
@@ -53,7 +53,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _params as P
 from . import datasets
-from ._callbacks import CheckpointWriter, cosine_decay
+from ._callbacks import SCHEDULES, CheckpointWriter, learning_rate_schedule
 from ._files import check_folder, check_replaceable
 from ._images import N_PIXELS, PIXEL_MAX, validate_pixels
 from ._networks import (
@@ -172,6 +172,10 @@ class FashionClassifier(KerasClassifier):
     _max_auto_batch = 256
     """The largest batch that ``batch_size="auto"`` picks."""
 
+    absent_params: ClassVar[dict] = {"weight_decay": None}
+    """Parameters added since the first model files, each with the value a
+    file that lacks it was fitted with; ``load_model`` fills them in."""
+
     # a scikeras setting that is fixed by design. It is a class attribute, not
     # a parameter, so get_params, clone and grids never see it.
     loss = "sparse_categorical_crossentropy"
@@ -179,7 +183,8 @@ class FashionClassifier(KerasClassifier):
     _parameter_constraints = {
         "dropout": P.real(0, 1, closed="left"),
         "learning_rate": P.real(0, 10, closed="right"),
-        "lr_schedule": P.one_of("cosine", "constant"),
+        "lr_schedule": P.one_of(*SCHEDULES, "constant"),
+        "weight_decay": P.either(P.one_of(None), P.real(0, 1, closed="left")),
         "optimizer": P.one_of(*OPTIMIZERS),
         "epochs": P.either(P.one_of("auto"), P.integer(1, _MAX_EPOCHS)),
         "batch_size": P.either(P.one_of("auto"), P.integer(1, _MAX_BATCH)),
@@ -548,7 +553,9 @@ class FashionClassifier(KerasClassifier):
 
     def _compiled(self, model: keras.Model) -> keras.Model:
         model.compile(
-            optimizer=make_optimizer(self.optimizer, self.learning_rate),
+            optimizer=make_optimizer(
+                self.optimizer, self.learning_rate, self.weight_decay
+            ),
             loss=self.loss,
             metrics=["accuracy"],
         )
@@ -628,9 +635,12 @@ class FashionClassifier(KerasClassifier):
         ``last``.
         """
         made = dict.fromkeys(DEFAULT_CALLBACKS)
-        if whole_fit and self.lr_schedule == "cosine":
-            made["schedule"] = cosine_decay(
-                self.learning_rate, last - schedule_from, schedule_from
+        if whole_fit and self.lr_schedule in SCHEDULES:
+            made["schedule"] = learning_rate_schedule(
+                self.lr_schedule,
+                self.learning_rate,
+                last - schedule_from,
+                schedule_from,
             )
         if split:
             made["early_stopping"] = keras.callbacks.EarlyStopping(

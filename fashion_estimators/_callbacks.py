@@ -11,17 +11,39 @@ from collections.abc import Callable
 import keras
 
 
-def cosine_decay(
-    learning_rate: float, epochs: int, first_epoch: int = 0
+def _cosine(t: float) -> float:
+    return 0.5 * (1 + math.cos(math.pi * t))
+
+
+def _one_cycle(t: float) -> float:
+    # up along the first quarter, down to 0 along the rest, taken at the
+    # middle of each epoch so that neither the first nor the last one is 0
+    return t / ONE_CYCLE_RISE if t < ONE_CYCLE_RISE else (1 - t) / (1 - ONE_CYCLE_RISE)
+
+
+ONE_CYCLE_RISE = 0.25
+"""The fraction of a one-cycle schedule's epochs that raise the learning rate."""
+
+SCHEDULES = {"cosine": _cosine, "one-cycle": _one_cycle}
+"""The learning-rate schedules by name: the fraction of the learning rate at
+a point ``t`` in [0, 1) of the epochs."""
+
+
+def learning_rate_schedule(
+    name: str, learning_rate: float, epochs: int, first_epoch: int = 0
 ) -> keras.callbacks.Callback:
-    """Lower the learning rate along half a cosine, epoch by epoch, from
-    ``learning_rate`` at ``first_epoch`` towards 0 after ``epochs`` epochs."""
+    """Set the learning rate epoch by epoch along ``SCHEDULES[name]``, over
+    the ``epochs`` epochs from ``first_epoch``.
+
+    "cosine" lowers it along half a cosine from ``learning_rate`` at
+    ``first_epoch`` towards 0; "one-cycle" raises it linearly to
+    ``learning_rate`` along the first quarter of the epochs and lowers it
+    linearly towards 0 along the rest, each epoch at its middle.
+    """
+    fraction = SCHEDULES[name]
+    offset = 0.5 if name == "one-cycle" else 0.0
     return keras.callbacks.LearningRateScheduler(
-        lambda epoch: (
-            learning_rate
-            * 0.5
-            * (1 + math.cos(math.pi * (epoch - first_epoch) / epochs))
-        )
+        lambda epoch: learning_rate * fraction((epoch - first_epoch + offset) / epochs)
     )
 
 

@@ -14,26 +14,33 @@ same random_state would give another network now and then.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Sequence
 
 import keras
 from keras import layers, ops
 
+from ._conv_batch_norm import ConvBatchNorm
 from ._images import CHANNEL_SHAPE, PIXEL_MAX
 
 OPTIMIZERS = {
     "adam": keras.optimizers.Adam,
     "adamw": keras.optimizers.AdamW,
     "rmsprop": keras.optimizers.RMSprop,
-    "sgd": keras.optimizers.SGD,
+    # Nesterov's momentum of 0.9, as scikit-learn's MLPClassifier(solver="sgd")
+    "sgd": functools.partial(keras.optimizers.SGD, momentum=0.9, nesterov=True),
 }
 """Optimizer names accepted by the classifiers' ``optimizer`` parameter."""
 
 
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    """A fresh Keras optimizer from its name and learning rate."""
-    return OPTIMIZERS[name](learning_rate=learning_rate)
+def make_optimizer(
+    name: str, learning_rate: float, weight_decay: float | None = None
+) -> keras.optimizers.Optimizer:
+    """A fresh Keras optimizer from its name, learning rate and weight decay
+    (None: the optimizer's own default, which is 0 but for AdamW's 0.004)."""
+    decay = {} if weight_decay is None else {"weight_decay": weight_decay}
+    return OPTIMIZERS[name](learning_rate=learning_rate, **decay)
 
 
 @keras.saving.register_keras_serializable(package="fashion_estimators")
@@ -144,10 +151,28 @@ def wrap_network(
     return keras.Model(inputs, body(x), name=f"fashion_{body.name}")
 
 
+def _conv(x, width: int, batch_norm: bool, seed: int | None, name: str, strides=1):
+    """A 3x3 convolution from He initialisation, with its batch normalisation
+    folded into one layer (``ConvBatchNorm``) when ``batch_norm``; no ReLU."""
+    initializer = keras.initializers.HeNormal(seed)
+    if batch_norm:
+        return ConvBatchNorm(
+            width, strides=strides, kernel_initializer=initializer, name=name
+        )(x)
+    return layers.Conv2D(
+        width,
+        3,
+        strides=strides,
+        padding="same",
+        kernel_initializer=initializer,
+        name=name,
+    )(x)
+
+
 def build_cnn(
     n_classes: int,
     *,
-    filters: Sequence[int] = (32, 64, 128),
+    filters: Sequence[int | Sequence[int]] = (32, 64, 128),
     dense_units: int = 256,
     dropout: float = 0.3,
     batch_norm: bool = False,
@@ -156,22 +181,23 @@ def build_cnn(
 ) -> keras.Model:
     """A VGG-style CNN: one block per entry of ``filters``.
 
-    Each block is Conv 3x3 (same) -> ReLU -> MaxPool 2, with BatchNorm before
-    the ReLU when ``batch_norm``; then Flatten -> Dropout -> Dense
+    Each block is Conv 3x3 (same) -> ReLU once per width it has, then
+    MaxPool 2, with each convolution's BatchNorm folded into it
+    (``ConvBatchNorm``) when ``batch_norm``; then Flatten -> Dropout -> Dense
     ``dense_units`` ReLU -> Dropout -> softmax.
 
-    Without BatchNorm the convolutions start from He initialisation, which
-    keeps the activations' scale through the ReLUs. BatchNorm costs more time
-    than the convolutions on CPUs (Keras 3 computes it unfused). When used, it
-    has momentum 0.9 so that its moving statistics settle within a few
-    hundred steps, which keeps short fits on small data usable.
+    The convolutions start from He initialisation, which keeps the
+    activations' scale through the ReLUs. BatchNorm has momentum 0.9, so that
+    its moving statistics settle within a few hundred steps, which keeps
+    short fits on small data usable.
 
     Parameters
     ----------
     n_classes : int
         Width of the softmax output.
-    filters : sequence of int
-        Number of convolution filters in each block.
+    filters : sequence of int or of sequences of int
+        Each block's convolution filters: an int for one convolution, a
+        sequence for several, one after the other.
     dense_units : int
         Width of the hidden dense layer.
     dropout : float
@@ -189,22 +215,14 @@ def build_cnn(
         Not compiled.
     """
     next_seed = _layer_seeds(seed)
-    initializer = (
-        keras.initializers.GlorotUniform if batch_norm else keras.initializers.HeNormal
-    )
     inputs, x = _pixels_in(augmentation)
-    for i, width in enumerate(filters, start=1):
-        x = layers.Conv2D(
-            width,
-            3,
-            padding="same",
-            use_bias=not batch_norm,
-            kernel_initializer=initializer(next_seed()),
-            name=f"conv{i}",
-        )(x)
-        if batch_norm:
-            x = layers.BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
-        x = layers.ReLU(name=f"relu{i}")(x)
+    for i, block in enumerate(filters, start=1):
+        widths = block_widths(block)
+        for j, width in enumerate(widths, start=1):
+            # one convolution a block keeps the names of the first networks
+            suffix = f"{i}" if len(widths) == 1 else f"{i}_{j}"
+            x = _conv(x, width, batch_norm, next_seed(), name=f"conv{suffix}")
+            x = layers.ReLU(name=f"relu{suffix}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout, seed=next_seed(), name="dropout_in")(x)
@@ -212,6 +230,89 @@ def build_cnn(
     x = layers.Dropout(dropout, seed=next_seed(), name="dropout_out")(x)
     outputs = _classes_out(x, n_classes, next_seed())
     return keras.Model(inputs, outputs, name="fashion_cnn")
+
+
+def build_resnet(
+    n_classes: int,
+    *,
+    filters: Sequence[int] = (16, 32, 64),
+    depth: int = 20,
+    augmentation: Sequence[layers.Layer] = (),
+    seed: int | None = None,
+) -> keras.Model:
+    """A ResNet of the CIFAR family (He et al. 2016, section 4.2).
+
+    A Conv 3x3 of ``filters[0]``, then one stage per entry of ``filters`` of
+    ``(depth - 2) // 6`` residual blocks (for three stages), each block two
+    Conv 3x3 with BatchNorm around a shortcut; the first block of every
+    stage after the first halves the image with strides of 2, its shortcut
+    a 1x1 convolution. Global average pooling and softmax end it. Every
+    convolution carries its BatchNorm (``ConvBatchNorm``).
+
+    Parameters
+    ----------
+    n_classes : int
+        Width of the softmax output.
+    filters : sequence of int
+        Width of each stage.
+    depth : int
+        Layers with weights: ``6 n + 2`` for ``n`` blocks a stage with
+        three stages (20 is ResNet-20); in general ``2 n len(filters) + 2``.
+    augmentation : sequence of keras layers
+        Random layers applied to the raw pixels first (training only).
+    seed : int, optional
+        Seeds the initial weights.
+
+    Returns
+    -------
+    keras.Model
+        Not compiled.
+    """
+    next_seed = _layer_seeds(seed)
+    blocks = resnet_blocks(depth, len(filters))
+    inputs, x = _pixels_in(augmentation)
+    x = _conv(x, filters[0], True, next_seed(), name="stem")
+    x = layers.ReLU(name="stem_relu")(x)
+    channels = filters[0]
+    for i, width in enumerate(filters, start=1):
+        for j in range(1, blocks + 1):
+            strides = 2 if i > 1 and j == 1 else 1
+            name = f"stage{i}_block{j}"
+            y = _conv(x, width, True, next_seed(), f"{name}_conv1", strides)
+            y = layers.ReLU(name=f"{name}_relu1")(y)
+            y = _conv(y, width, True, next_seed(), f"{name}_conv2")
+            if strides != 1 or channels != width:
+                x = ConvBatchNorm(
+                    width,
+                    kernel_size=1,
+                    strides=strides,
+                    kernel_initializer=keras.initializers.HeNormal(next_seed()),
+                    name=f"{name}_shortcut",
+                )(x)
+            x = layers.Add(name=f"{name}_add")([x, y])
+            x = layers.ReLU(name=f"{name}_relu2")(x)
+            channels = width
+    x = layers.GlobalAveragePooling2D(name="average")(x)
+    outputs = _classes_out(x, n_classes, next_seed())
+    return keras.Model(inputs, outputs, name="fashion_resnet")
+
+
+def block_widths(block: int | Sequence[int]) -> tuple[int, ...]:
+    """The widths of a block's convolutions: one entry of ``filters``."""
+    return (block,) if isinstance(block, int) else tuple(block)
+
+
+def resnet_blocks(depth: int, stages: int) -> int:
+    """Residual blocks per stage of a ResNet of ``depth`` weight layers and
+    ``stages`` stages; ValueError when no whole number of blocks gives it."""
+    blocks, rest = divmod(depth - 2, 2 * stages)
+    if blocks < 1 or rest:
+        raise ValueError(
+            f"depth={depth} is not 2 * blocks * {stages} stages + 2 for a whole "
+            f"number of blocks (with {stages} stages: "
+            f"{', '.join(str(2 * n * stages + 2) for n in (1, 2, 3))}, ...)."
+        )
+    return blocks
 
 
 def build_mlp(

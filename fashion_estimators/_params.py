@@ -87,6 +87,21 @@ def int_sequence(low: int, high: int, max_length: int) -> Constraint:
     )
 
 
+def int_blocks(low: int, high: int, max_length: int, max_block: int) -> Constraint:
+    """A tuple or list of 1 to ``max_length`` blocks, each an integer in
+    ``[low, high]`` or a tuple or list of 1 to ``max_block`` of them."""
+    widths = int_sequence(low, high, max_block)
+    return Constraint(
+        lambda v: (
+            isinstance(v, (tuple, list))
+            and 0 < len(v) <= max_length
+            and all(widths.accepts([b] if _is_int(b) else b) for b in v)
+        ),
+        f"a tuple of 1 to {max_length} blocks, each an integer in [{low}, {high}] "
+        f"or a tuple of 1 to {max_block} of them",
+    )
+
+
 SEED_MAX = 2**32 - 1
 """The largest seed NumPy accepts."""
 
@@ -120,7 +135,8 @@ def check_params(estimator) -> None:
     ----------
     estimator : object
         Declares ``_parameter_constraints``, a mapping of parameter name to
-        :class:`Constraint`.
+        :class:`Constraint`, and may declare ``_parameter_relations``,
+        functions of the estimator that return an error message or None.
     """
     for name, constraint in estimator._parameter_constraints.items():
         value = getattr(estimator, name)
@@ -131,6 +147,11 @@ def check_params(estimator) -> None:
             )
         if hasattr(value, "_parameter_constraints"):
             check_params(value)
+    # checks of several parameters together: each returns an error or None
+    for relation in getattr(estimator, "_parameter_relations", ()):
+        error = relation(estimator)
+        if error is not None:
+            raise ValueError(f"{type(estimator).__name__}: {error}")
 
 
 # the estimators whose validated entry is running: what such an entry calls on

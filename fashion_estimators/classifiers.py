@@ -16,7 +16,14 @@ from . import _params as P
 from ._base import FashionClassifier
 from ._images import IMAGE_SHAPE, N_PIXELS
 from ._model_file import write_model_file
-from ._networks import build_cnn, build_mlp, wrap_network
+from ._networks import (
+    block_widths,
+    build_cnn,
+    build_mlp,
+    build_resnet,
+    resnet_blocks,
+    wrap_network,
+)
 from .augmentation import FashionAugmenter
 
 _SHARED_DOCS = {
@@ -64,14 +71,23 @@ callbacks : list of keras.callbacks.Callback or None, default=None
         objects given, for that fit only. ``save_model`` does not store them.""",
     "learning_rate": """\
 learning_rate : float, default=2e-3
-        Initial step size of the optimizer.""",
+        Initial (with "one-cycle": peak) step size of the optimizer.""",
     "lr_schedule": """\
-lr_schedule : {"cosine", "constant"}, default="cosine"
+lr_schedule : {"cosine", "one-cycle", "constant"}, default="cosine"
         "cosine" lowers the learning rate along half a cosine over ``epochs``;
+        "one-cycle" raises it linearly to ``learning_rate`` over the first
+        quarter of the epochs and lowers it linearly towards 0 over the rest;
         "constant" keeps it.""",
     "optimizer": """\
 optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
-        Keras optimizer.""",
+        The Keras optimizer; "sgd" has Nesterov momentum 0.9, as
+        scikit-learn's ``MLPClassifier(solver="sgd")``.""",
+    "weight_decay": """\
+weight_decay : float or None, default=None
+        Decoupled weight decay of the optimizer: every step shrinks each
+        weight by ``learning_rate * weight_decay`` times itself, apart from
+        the gradient. None keeps the optimizer's own (0, and 0.004 for
+        "adamw").""",
     "epochs": """\
 epochs : int or "auto", default="auto"
         Most passes over the training data. "auto" makes 36 on the full
@@ -120,9 +136,31 @@ _MAX_WIDTH = 1 << 14
 _MAX_DEPTH = 16
 
 
+def _conv_count(channels: int, width: int, side: int, batch_norm: bool) -> int:
+    """Weights of a convolution, with its BatchNorm's four per channel or
+    its bias."""
+    return side * side * channels * width + (4 if batch_norm else 1) * width
+
+
 def _dense_count(widths) -> int:
     """Weights and biases of dense layers of these widths, input first."""
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
+def _resnet_error(estimator) -> str | None:
+    """Why ``depth`` and ``filters`` cannot build a ResNet, or None."""
+    if estimator.architecture != "resnet":
+        return None
+    if not all(isinstance(width, int) for width in estimator.filters):
+        return (
+            f"filters={estimator.filters!r}: a ResNet's stages each have one "
+            "width (an int)."
+        )
+    try:
+        resnet_blocks(estimator.depth, len(estimator.filters))
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _shared_docs(cls):
@@ -146,29 +184,43 @@ class FashionCNNClassifier(FashionClassifier):
 
     Parameters
     ----------
-    filters : tuple of int, default=(32, 64, 128)
-        Convolution filters of each block; each block halves the image size.
+    architecture : {"vgg", "resnet"}, default="vgg"
+        "vgg": blocks of convolutions (``filters``) and a max-pooling,
+        then a dense layer with dropout. "resnet": a ResNet of ``depth``
+        layers (He et al. 2016, the CIFAR family: residual blocks of two
+        convolutions with BatchNorm, global average pooling); it is slower
+        and more accurate (the benchmarks page).
+    filters : tuple, default=(32, 64, 128)
+        One entry per block ("vgg") or stage ("resnet"), each halving the
+        image size. A "vgg" block's entry is an int, the filters of its one
+        convolution, or a tuple of them for several convolutions in a row:
+        ``(16, (32, 32), (64, 64))`` has one convolution at full size and two
+        in each further block. A stage's entry is an int.
+    depth : int, default=20
+        Layers with weights of the ResNet ("resnet" only): ``6 n + 2`` with
+        ``n`` residual blocks a stage for three stages (20, 32, 44, ...).
     dense_units : int, default=256
-        Width of the dense layer after the convolutions.
+        Width of the dense layer after the convolutions ("vgg" only).
     dropout : float, default=0.3
-        Dropout rate around the dense layer, in [0, 1).
+        Dropout rate around the dense layer, in [0, 1) ("vgg" only).
     batch_norm : bool, default=False
-        Batch normalisation after each convolution. Without it the
-        convolutions start from He initialisation. Keras 3 computes it
-        unfused, so on CPUs it costs more than the convolutions themselves
+        Batch normalisation of each convolution ("vgg"; a ResNet always
+        has it). It trains with TensorFlow's fused kernel and is folded
+        into the convolution for prediction and export, so it costs little
         (the performance page measures it).
     network : callable or None, default=None
         Replaces the built-in CNN: called as ``network(n_classes)``, it returns
         an uncompiled ``keras.Model`` that takes ``(batch, 28, 28, 1)`` images
         scaled to [0, 1] and ends in a softmax over ``n_classes``. The
         estimator still rescales, augments, compiles and trains it. When set,
-        ``filters``, ``dense_units``, ``dropout`` and ``batch_norm`` are not
+        ``architecture`` and the parameters of the network's shape are not
         used. Its layers' own seeds are its business: unseeded ones draw from
         Python's global generator, so they repeat only where no other thread
         draws from it meanwhile (a Dask worker's does).
     %(learning_rate)s
     %(lr_schedule)s
     %(optimizer)s
+    %(weight_decay)s
     %(epochs)s
     batch_size : int or "auto", default="auto"
         Images per gradient step. "auto" takes ``n_samples // 100`` images,
@@ -217,8 +269,9 @@ default="flip+erase"
     checkpoint_writer = staticmethod(write_model_file)
     _parameter_constraints = {
         **FashionClassifier._parameter_constraints,
+        "architecture": P.one_of("vgg", "resnet"),
         # each block halves the image: 28 pixels take at most 4 of them
-        "filters": P.int_sequence(1, _MAX_WIDTH, max_length=4),
+        "filters": P.int_blocks(1, _MAX_WIDTH, max_length=4, max_block=_MAX_DEPTH),
         "dense_units": P.integer(1, _MAX_WIDTH),
         "batch_norm": P.one_of(True, False),
         "network": P.Constraint(
@@ -229,7 +282,9 @@ default="flip+erase"
     def __init__(
         self,
         *,
-        filters: Sequence[int] = (32, 64, 128),
+        architecture: str = "vgg",
+        filters: Sequence[int | Sequence[int]] = (32, 64, 128),
+        depth: int = 20,
         dense_units: int = 256,
         dropout: float = 0.3,
         batch_norm: bool = False,
@@ -237,6 +292,7 @@ default="flip+erase"
         learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
+        weight_decay: float | None = None,
         epochs: int | str = "auto",
         batch_size: int | str = "auto",
         validation_fraction: float = 0.0,
@@ -251,7 +307,9 @@ default="flip+erase"
         random_state=None,
         verbose: int = 0,
     ):
+        self.architecture = architecture
         self.filters = filters
+        self.depth = depth
         self.dense_units = dense_units
         self.dropout = dropout
         self.batch_norm = batch_norm
@@ -259,6 +317,7 @@ default="flip+erase"
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
         self.optimizer = optimizer
+        self.weight_decay = weight_decay
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction
@@ -273,19 +332,47 @@ default="flip+erase"
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_relations = (_resnet_error,)
+    absent_params = {**FashionClassifier.absent_params, "architecture": "vgg"}
+
     def weight_count(self, n_classes: int = 10) -> int:
+        if self.architecture == "resnet":
+            return self._resnet_weight_count(n_classes)
         channels, side, count = 1, IMAGE_SHAPE[0], 0
-        for width in self.filters:
-            count += 9 * channels * width + (4 if self.batch_norm else 1) * width
-            channels, side = width, side // 2
+        for block in self.filters:
+            for width in block_widths(block):
+                count += _conv_count(channels, width, 3, self.batch_norm)
+                channels = width
+            side //= 2
         flat = side * side * channels
         return count + _dense_count((flat, self.dense_units, n_classes))
+
+    def _resnet_weight_count(self, n_classes: int) -> int:
+        blocks = resnet_blocks(self.depth, len(self.filters))
+        count = _conv_count(1, self.filters[0], 3, True)
+        channels = self.filters[0]
+        for i, width in enumerate(self.filters):
+            for j in range(blocks):
+                count += _conv_count(channels, width, 3, True)
+                count += _conv_count(width, width, 3, True)
+                if (i > 0 and j == 0) or channels != width:
+                    count += _conv_count(channels, width, 1, True)
+                channels = width
+        return count + _dense_count((channels, n_classes))
 
     def _build_network(
         self, n_classes: int, augmentation: list, seed: int | None
     ) -> keras.Model:
         if self.network is not None:
             return wrap_network(self.network(n_classes), augmentation=augmentation)
+        if self.architecture == "resnet":
+            return build_resnet(
+                n_classes,
+                filters=self.filters,
+                depth=self.depth,
+                augmentation=augmentation,
+                seed=seed,
+            )
         return build_cnn(
             n_classes,
             filters=self.filters,
@@ -314,6 +401,7 @@ class FashionMLPClassifier(FashionClassifier):
     %(learning_rate)s
     %(lr_schedule)s
     %(optimizer)s
+    %(weight_decay)s
     %(epochs)s
     batch_size : int or "auto", default="auto"
         Images per gradient step. "auto" takes ``n_samples // 100`` images,
@@ -366,6 +454,7 @@ class FashionMLPClassifier(FashionClassifier):
         learning_rate: float = 2e-3,
         lr_schedule: str = "cosine",
         optimizer: str = "adam",
+        weight_decay: float | None = None,
         epochs: int | str = "auto",
         batch_size: int | str = "auto",
         validation_fraction: float = 0.0,
@@ -385,6 +474,7 @@ class FashionMLPClassifier(FashionClassifier):
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
         self.optimizer = optimizer
+        self.weight_decay = weight_decay
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction

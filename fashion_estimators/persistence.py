@@ -96,8 +96,8 @@ def _decode_param(value):
         ):
             raise ModelFileError(f"unknown parameter value {value!r}")
         return FashionAugmenter(**value["FashionAugmenter"])
-    if isinstance(value, list):
-        return tuple(value)
+    if isinstance(value, list):  # a block of several widths in filters, one level
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return value
 
 
@@ -257,9 +257,8 @@ def _decoded(description) -> dict:
     params = description["params"]
     if not isinstance(params, dict):
         raise _Refused("its params are not an object.")
-    decoded["estimator"] = cls(
-        **{k: _decode_param(v) for k, v in params.items() if k not in UNSAVED_PARAMS}
-    )
+    saved = {k: _decode_param(v) for k, v in params.items() if k not in UNSAVED_PARAMS}
+    decoded["estimator"] = cls(**{**cls.absent_params, **saved})
     _params.check_params(decoded["estimator"])
     if not isinstance(description["classes"], dict) or set(description["classes"]) != {
         "dtype",
@@ -334,11 +333,21 @@ def _check_against_network(decoded: dict, members: dict, config: dict) -> None:
     expected = clone(estimator).set_params(precision="float32").make_network(n_classes)
     # through JSON, as the file's config went: tuples become lists
     described = json.loads(json.dumps(keras.saving.serialize_keras_object(expected)))
-    if shape_signature(described) != shape_signature(config):
+    found = shape_signature(config)
+    if shape_signature(described) != found:
+        # Keras' own BatchNormalization: batch_norm=True before ConvBatchNorm
+        former = any(layer[0] == "BatchNormalization" for layer in found)
         raise _Refused(
             f"its network is not the {type(decoded['estimator']).__name__} its "
             f"description gives ({len(decoded['classes'])} classes and these "
             "parameters)."
+            + (
+                " It holds Keras' BatchNormalization layers, which batch_norm=True "
+                "no longer builds (each convolution now carries its BatchNorm); "
+                "fit the model again with this version."
+                if former
+                else ""
+            )
         )
 
 

@@ -308,18 +308,21 @@ def test_the_call_probe_times_one_row_predictions(capsys):
 @pytest.mark.slow
 def test_the_throughput_probe_runs_each_variant_in_fresh_processes(capsys):
     argv = ["--images", "64", "--epochs", "1", "--rounds", "1"]
-    assert throughput.main([*argv, "--variants", "without (He init, biases)"]) == 0
+    variant = "with Keras' BatchNormalization"  # built through network=
+    assert throughput.main([*argv, "--variants", variant]) == 0
     row = capsys.readouterr().out.splitlines()[-1]
     off, on = (float(cell.replace(",", "")) for cell in row.split("|")[2:4])
     assert off > 0 and on > 0
 
 
 def test_the_held_out_probe_scores_on_training_images_only(capsys):
-    params = '{"epochs": 2, "hidden_units": [16]}'
+    erasing = '{"shift": 0, "horizontal_flip": false, "erasing": 0.5}'
+    params = f'{{"epochs": 2, "hidden_units": [16], "augment": {erasing}}}'
     argv = ["--model", "mlp", "--params", params, "--n-train", "500", "--curve"]
     assert held_out.main(argv) == 0
     out = capsys.readouterr().out
     assert "on 500 images, scored on 6,000 held out" in out
+    assert "augment=FashionAugmenter(" in out and "erasing=0.5" in out
     assert out.count("held-out accuracy") == 3  # two epochs, then the end
     # 0.364 (2026-12-01); chance is 0.1
     assert float(out.split("held-out accuracy ")[-1].split(";")[0]) > 0.2

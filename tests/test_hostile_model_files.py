@@ -287,12 +287,18 @@ def test_every_network_the_package_builds_is_on_the_allow_list(data, tmp_path):
         (
             FashionCNNClassifier,
             dict(
-                filters=(4, 8),
+                filters=(4, (8, 8)),
                 dense_units=8,
                 optimizer="sgd",
+                lr_schedule="one-cycle",
+                weight_decay=1e-3,
                 precision="float32",
                 augment="flip+erase",
             ),
+        ),
+        (
+            FashionCNNClassifier,
+            dict(architecture="resnet", filters=(4, 8), depth=6, augment="flip"),
         ),
         (
             FashionMLPClassifier,

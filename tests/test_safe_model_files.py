@@ -265,18 +265,43 @@ def test_a_model_file_written_before_the_redesign_still_loads(test_set):
     stratified_subset(train, 2000, random_state=0). It scored 0.7292 on the
     test set, and its probabilities of the first 20 test images are stored
     beside it."""
+    clf = _old_file("mlp-0.1.0", test_set, 0.7292)
+    assert type(clf) is FashionMLPClassifier
+    assert clf.hidden_units == (32,) and clf.epochs == 3 and clf.checkpoint is None
+
+
+def test_a_cnn_file_written_before_the_new_networks_still_loads(test_set):
+    """tests/data/cnn-0.1.0.fashion was written by commit 1532a92, the last
+    before the CNN's parameters grew (architecture, depth, weight_decay):
+    FashionCNNClassifier(filters=(8, 16), dense_units=16, epochs=3,
+    random_state=0, precision="float32") with that code's defaults (flips and
+    erasing, test-time flips, Adam, no BatchNorm) fitted on
+    stratified_subset(train, 2000, random_state=0). It scored 0.589 on the
+    test set. The parameters it lacks take the values it was fitted with."""
+    clf = _old_file("cnn-0.1.0", test_set, 0.589)
+    assert type(clf) is FashionCNNClassifier
+    assert clf.filters == (8, 16) and clf.architecture == "vgg"
+    assert clf.optimizer == "adam" and clf.weight_decay is None
+    with zipfile.ZipFile(DATA / "cnn-0.1.0.fashion") as archive:
+        saved = json.loads(archive.read("estimator.json"))["params"]
+    assert not {"architecture", "depth", "weight_decay"} & set(saved)
+
+
+def _old_file(name, test_set, score):
+    """The estimator in DATA / name.fashion, checked against the
+    probabilities of the first 20 test images stored beside it and its test
+    score, after it trains one more epoch."""
     with warnings.catch_warnings():
         # a later TensorFlow or scikit-learn makes the file an older one
         warnings.simplefilter("ignore", ModelVersionWarning)
-        clf = load_model(DATA / "mlp-0.1.0.fashion")
-    assert type(clf) is FashionMLPClassifier
-    assert clf.hidden_units == (32,) and clf.epochs == 3 and clf.checkpoint is None
+        clf = load_model(DATA / f"{name}.fashion")
     np.testing.assert_allclose(
         clf.predict_proba(test_set[0][:20]),
-        np.load(DATA / "mlp-0.1.0.proba.npy"),
+        np.load(DATA / f"{name}.proba.npy"),
         atol=1e-5,  # float32 kernels differ in the last bits across CPUs
     )
     # 0.002 is 20 of 10,000 images changing side on a near tie
-    assert clf.score(*test_set) == pytest.approx(0.7292, abs=0.002)
+    assert clf.score(*test_set) == pytest.approx(score, abs=0.002)
     clf.partial_fit(test_set[0][:100], test_set[1][:100])  # and it trains on
     assert len(clf.history_["loss"]) == 4
+    return clf

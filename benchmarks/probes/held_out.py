@@ -5,7 +5,8 @@ holds out a stratified 6,000 of the 60,000 training images
 (``train_test_split(..., test_size=6000, stratify=y, random_state=0)``), fits
 the estimator with those parameters on the other 54,000 (or on a stratified
 ``--n-train`` of them) and prints its accuracy on the 6,000 after every epoch
-and at the end. The test set is never read.
+(``--curve``) and at the end. An ``augment`` given as an object is a
+FashionAugmenter's parameters. The test set is never read.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from fashion_estimators import fetch_fashion_mnist, registry, stratified_subset
+from fashion_estimators import (
+    FashionAugmenter,
+    fetch_fashion_mnist,
+    registry,
+    stratified_subset,
+)
 
 HELD_OUT = 6_000
 
@@ -51,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     X_fit, y_fit = stratified_subset(X_fit, y_fit, args.n_train, random_state=0)
     params = {"random_state": args.seed, **json.loads(args.params)}
+    if isinstance(params.get("augment"), dict):  # a FashionAugmenter's parameters
+        params["augment"] = FashionAugmenter(**params["augment"])
     clf = registry.ESTIMATORS[args.model].load()(**params)
     print(f"{clf!r} on {len(X_fit):,} images, scored on {HELD_OUT:,} held out")
     callbacks = [_HeldOutCurve(clf, X_val, y_val)] if args.curve else []

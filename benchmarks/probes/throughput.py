@@ -2,11 +2,12 @@
 
 ``python -m benchmarks.probes.throughput`` trains, with plain ``model.fit``
 on random images, the network of ``FashionCNNClassifier(...).make_network()``
-with and without BatchNorm, in float32 and mixed bfloat16, and with XLA
-(``jit_compile=True``), each in a fresh process with TensorFlow's oneDNN
-kernels off (``TF_ENABLE_ONEDNN_OPTS=0``) and on, alternated over
-``--rounds`` rounds. It prints training images per second of each, after a
-warm-up epoch.
+for each variant (BatchNorm fused or Keras' own, two convolutions a block,
+a ResNet; with XLA, ``jit_compile=True``), each in a fresh process with
+TensorFlow's oneDNN kernels off (``TF_ENABLE_ONEDNN_OPTS=0``) and on
+(``--onednn on`` skips the slow "off" runs), alternated over ``--rounds``
+rounds, in ``--precision`` (the variant's own, else "auto"). It prints
+training images per second of each, after a warm-up epoch.
 """
 
 from __future__ import annotations
@@ -19,13 +20,49 @@ import time
 
 from ..harness import answer_child, run_child
 
+_TWO_CONV = {"filters": [16, [32, 32], [64, 64]]}
 VARIANTS = {
     "with BatchNormalization": {"batch_norm": True},
     "without (He init, biases)": {"batch_norm": False},
     "without, mixed bfloat16": {"batch_norm": False, "precision": "bfloat16"},
     "with BatchNorm, XLA": {"batch_norm": True, "jit_compile": True},
     "without, XLA": {"batch_norm": False, "jit_compile": True},
+    "with Keras' BatchNormalization": {"batch_norm": True, "keras_batch_norm": True},
+    "two-conv blocks, BatchNorm": {**_TWO_CONV, "batch_norm": True},
+    "two-conv blocks, Keras' BatchNormalization": {
+        **_TWO_CONV,
+        "batch_norm": True,
+        "keras_batch_norm": True,
+    },
+    "two-conv blocks, without": {**_TWO_CONV, "batch_norm": False},
+    "ResNet-20": {"architecture": "resnet", "filters": [16, 32, 64], "depth": 20},
 }
+"""Each variant's parameters of FashionCNNClassifier; ``jit_compile`` compiles
+with XLA, and ``keras_batch_norm`` builds the same network from Keras' own
+Conv2D and BatchNormalization layers instead of the package's fused ones."""
+
+
+def keras_batch_norm_network(filters, dense_units=256, dropout=0.3):
+    """``network(n_classes)`` for ``FashionCNNClassifier(network=...)``: the
+    "vgg" network of ``filters`` with BatchNorm, built from Keras' own
+    Conv2D and BatchNormalization layers."""
+    import keras
+    from keras import layers
+
+    def network(n_classes):
+        inputs = keras.Input((28, 28, 1))
+        x = inputs
+        for block in filters:
+            for width in [block] if isinstance(block, int) else block:
+                x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
+                x = layers.BatchNormalization(momentum=0.9)(x)
+                x = layers.ReLU()(x)
+            x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(dropout)(layers.Flatten()(x))
+        x = layers.Dropout(dropout)(layers.Dense(dense_units, activation="relu")(x))
+        return keras.Model(inputs, layers.Dense(n_classes, activation="softmax")(x))
+
+    return network
 
 
 def _child(spec: dict) -> dict:
@@ -35,6 +72,10 @@ def _child(spec: dict) -> dict:
 
     params = dict(spec["params"])
     jit = params.pop("jit_compile", False)
+    if params.pop("keras_batch_norm", False):
+        params["network"] = keras_batch_norm_network(
+            params.get("filters", FashionCNNClassifier().filters)
+        )
     model = FashionCNNClassifier(augment=None, **params).make_network(seed=0)
     model.compile(
         optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=jit
@@ -55,16 +96,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--onednn", choices=["both", "on"], default="both")
+    parser.add_argument(
+        "--precision", choices=["auto", "float32", "bfloat16"], default=None
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return answer_child(_child(json.loads(args.child)))
     measured: dict = {}
+    settings = ("0", "1") if args.onednn == "both" else ("1",)
+    chosen = {"precision": args.precision} if args.precision else {}
     for _ in range(args.rounds):
         for name in args.variants:
-            for onednn in ("0", "1"):
+            for onednn in settings:
                 spec = {
-                    "params": VARIANTS[name],
+                    "params": {**VARIANTS[name], **chosen},
                     "images": args.images,
                     "epochs": args.epochs,
                 }
@@ -75,13 +122,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.images} random images, {args.epochs} epochs, batch 256; "
         f"{os.cpu_count()} CPUs, {sys.version.split()[0]}\n"
     )
-    print("| network | oneDNN off, img/s | oneDNN on, img/s |\n|---|---:|---:|")
+    heads = {"0": "oneDNN off, img/s", "1": "oneDNN on, img/s"}
+    print(f"| network | {' | '.join(heads[o] for o in settings)} |")
+    print(f"|---|{'---:|' * len(settings)}")
     for name in args.variants:
         cells = [
             ", ".join(f"{v:,.0f}" for v in measured[(name, onednn)])
-            for onednn in ("0", "1")
+            for onednn in settings
         ]
-        print(f"| {name} | {cells[0]} | {cells[1]} |")
+        print(f"| {name} | {' | '.join(cells)} |")
     return 0
 
 
