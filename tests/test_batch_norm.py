@@ -4,7 +4,7 @@ convolution in inference, and the same arithmetic as Keras' own layers."""
 import keras
 import numpy as np
 
-from fashion_estimators import FashionCNNClassifier
+from fashion_estimators import FashionCNNClassifier, load_model, save_model
 
 
 def _pair(width=6):
@@ -53,7 +53,7 @@ def test_inference_folds_the_normalisation_into_the_convolution():
     )
 
 
-def test_a_batch_norm_network_learns(small):
+def test_a_batch_norm_network_learns_and_is_saved(small, tmp_path):
     X, y, X_test, y_test = small
     clf = FashionCNNClassifier(
         filters=(8, (16, 16)),
@@ -68,3 +68,8 @@ def test_a_batch_norm_network_learns(small):
     # the gradients or the moving statistics stays near chance
     assert clf.score(X_test, y_test) >= 0.6
     assert clf.history_["loss"][-1] < clf.history_["loss"][0]
+    # the moving statistics travel in the model file
+    loaded = load_model(save_model(clf, tmp_path / "bn.fashion"))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X_test), clf.predict_proba(X_test)
+    )

@@ -59,14 +59,24 @@ def test_an_interrupted_fit_leaves_its_last_finished_epoch(tmp_path, small):
 def test_resume_finishes_the_schedule_of_the_interrupted_fit(tmp_path, small):
     X, y, X_test, y_test = small
     path = tmp_path / "mlp.ckpt"
-    whole = FashionMLPClassifier(**FIVE_EPOCHS).fit(X, y)
+    # SGD's momentum is optimizer state to restore; one cycle a schedule to
+    # pick up in the middle
+    params = {**FIVE_EPOCHS, "optimizer": "sgd", "lr_schedule": "one-cycle"}
+    params["learning_rate"] = 0.05
+    whole = FashionMLPClassifier(**params).fit(X, y)
     with pytest.raises(KeyboardInterrupt):
-        FashionMLPClassifier(**FIVE_EPOCHS, checkpoint=path).fit(
+        FashionMLPClassifier(**params, checkpoint=path).fit(
             X, y, callbacks=[InterruptAt(epoch=2)]
         )
     resumed = resume(path, X, y)
     assert len(resumed.history_["loss"]) == 5
-    # the same cosine, picked up at epoch 3, not a new one
+    # the same cycle, picked up at epoch 3, not a new one: up for the first
+    # quarter of the epochs, then down towards 0, each epoch at its middle
+    np.testing.assert_allclose(
+        resumed.history_["learning_rate"],
+        [0.05 * f for f in (0.4, 0.7 / 0.75, 0.5 / 0.75, 0.3 / 0.75, 0.1 / 0.75)],
+        rtol=1e-6,
+    )
     np.testing.assert_allclose(
         resumed.history_["learning_rate"], whole.history_["learning_rate"], rtol=1e-6
     )

@@ -24,18 +24,26 @@ def _onnx_proba(path, X):
 
 @pytest.fixture(scope="module")
 def cnn(train_set):
-    # the default network (test-time flips included), trained briefly
+    # a network with BatchNorm and blocks of two convolutions (test-time flips
+    # included), trained briefly
     X, y = train_set[0][:2000], train_set[1][:2000]
-    return FashionCNNClassifier(epochs=1, precision="float32", random_state=0).fit(X, y)
+    return FashionCNNClassifier(
+        filters=(16, (32, 32)), batch_norm=True, epochs=1, precision="float32"
+    ).fit(X, y)
 
 
 @pytest.mark.slow
 def test_onnx_matches_predict_proba_on_1000_test_images(tmp_path, cnn, test_set):
+    import onnx as onnx_format
+
     X = test_set[0][:1000]
     path = export(cnn, tmp_path / "cnn.onnx")
     onnx, ours = _onnx_proba(path, X), cnn.predict_proba(X)
     np.testing.assert_allclose(onnx, ours, atol=1e-4)
     assert np.mean(onnx.argmax(1) == ours.argmax(1)) >= 0.999
+    # BatchNorm is folded into the convolutions: none is left to compute
+    ops = [node.op_type for node in onnx_format.load(path).graph.node]
+    assert ops.count("Conv") == 3 and "BatchNormalization" not in ops
 
 
 @pytest.mark.slow
