@@ -92,8 +92,8 @@ _MAX_EPOCHS = 100_000
 _MAX_BATCH = 1 << 20
 
 DEFAULT_CALLBACKS = ("schedule", "early_stopping", "checkpoint")
-"""The callbacks ``fit`` makes itself, in the order they run: the cosine
-learning-rate schedule (``lr_schedule="cosine"``), early stopping on the
+"""The callbacks ``fit`` makes itself, in the order they run: the
+learning-rate schedule (``lr_schedule`` other than "constant"), early stopping on the
 validation split (``validation_fraction > 0``), the checkpoint writer
 (``checkpoint``). The user's ``callbacks`` run after them."""
 

@@ -47,7 +47,7 @@ class_weight : dict, "balanced" or None, default=None
 warm_start : bool, default=False
         When True, ``fit`` on a fitted estimator trains its network and
         optimizer ``epochs`` more epochs instead of starting afresh, with a
-        fresh cosine schedule over those epochs (``lr_schedule="cosine"``),
+        fresh learning-rate schedule over those epochs (``lr_schedule``),
         and appends to ``history_``. It keeps ``classes_`` and refuses labels
         it does not know. ``clone`` returns an unfitted estimator, so a grid
         search over ``warm_start`` fits every candidate afresh: searching it
@@ -198,7 +198,8 @@ class FashionCNNClassifier(FashionClassifier):
         in each further block. A stage's entry is an int.
     depth : int, default=20
         Layers with weights of the ResNet ("resnet" only): ``6 n + 2`` with
-        ``n`` residual blocks a stage for three stages (20, 32, 44, ...).
+        ``n`` residual blocks a stage for three stages (8, 14, 20, 32, ...;
+        the paper's are 20, 32, 44, 56 and 110).
     dense_units : int, default=256
         Width of the dense layer after the convolutions ("vgg" only).
     dropout : float, default=0.3
