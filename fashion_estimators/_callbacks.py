@@ -10,23 +10,24 @@ from collections.abc import Callable
 
 import keras
 
-
-def _cosine(t: float) -> float:
-    return 0.5 * (1 + math.cos(math.pi * t))
-
-
-def _one_cycle(t: float) -> float:
-    # up along the first quarter, down to 0 along the rest, taken at the
-    # middle of each epoch so that neither the first nor the last one is 0
-    return t / ONE_CYCLE_RISE if t < ONE_CYCLE_RISE else (1 - t) / (1 - ONE_CYCLE_RISE)
-
-
 ONE_CYCLE_RISE = 0.25
 """The fraction of a one-cycle schedule's epochs that raise the learning rate."""
 
+
+def _cosine(epoch: int, epochs: int) -> float:
+    return 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+
+
+def _one_cycle(epoch: int, epochs: int) -> float:
+    # up along the first quarter, down to 0 along the rest, taken at the
+    # middle of each epoch so that neither the first nor the last one is 0
+    t = (epoch + 0.5) / epochs
+    return t / ONE_CYCLE_RISE if t < ONE_CYCLE_RISE else (1 - t) / (1 - ONE_CYCLE_RISE)
+
+
 SCHEDULES = {"cosine": _cosine, "one-cycle": _one_cycle}
-"""The learning-rate schedules by name: the fraction of the learning rate at
-a point ``t`` in [0, 1) of the epochs."""
+"""The learning-rate schedules by name: the fraction of the learning rate in
+epoch ``epoch`` (from 0) of ``epochs``."""
 
 
 def learning_rate_schedule(
@@ -41,9 +42,8 @@ def learning_rate_schedule(
     linearly towards 0 along the rest, each epoch at its middle.
     """
     fraction = SCHEDULES[name]
-    offset = 0.5 if name == "one-cycle" else 0.0
     return keras.callbacks.LearningRateScheduler(
-        lambda epoch: learning_rate * fraction((epoch - first_epoch + offset) / epochs)
+        lambda epoch: learning_rate * fraction(epoch - first_epoch, epochs)
     )
 
 

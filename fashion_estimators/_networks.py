@@ -151,17 +151,24 @@ def wrap_network(
     return keras.Model(inputs, body(x), name=f"fashion_{body.name}")
 
 
-def _conv(x, width: int, batch_norm: bool, seed: int | None, name: str, strides=1):
-    """A 3x3 convolution from He initialisation, with its batch normalisation
-    folded into one layer (``ConvBatchNorm``) when ``batch_norm``; no ReLU."""
+def _conv(
+    x, width: int, batch_norm: bool, seed: int | None, name: str, strides=1, side=3
+):
+    """A ``side`` x ``side`` convolution from He initialisation, with its batch
+    normalisation in the same layer (``ConvBatchNorm``) when ``batch_norm``;
+    no ReLU."""
     initializer = keras.initializers.HeNormal(seed)
     if batch_norm:
         return ConvBatchNorm(
-            width, strides=strides, kernel_initializer=initializer, name=name
+            width,
+            kernel_size=side,
+            strides=strides,
+            kernel_initializer=initializer,
+            name=name,
         )(x)
     return layers.Conv2D(
         width,
-        3,
+        side,
         strides=strides,
         padding="same",
         kernel_initializer=initializer,
@@ -282,13 +289,7 @@ def build_resnet(
             y = layers.ReLU(name=f"{name}_relu1")(y)
             y = _conv(y, width, True, next_seed(), f"{name}_conv2")
             if strides != 1 or channels != width:
-                x = ConvBatchNorm(
-                    width,
-                    kernel_size=1,
-                    strides=strides,
-                    kernel_initializer=keras.initializers.HeNormal(next_seed()),
-                    name=f"{name}_shortcut",
-                )(x)
+                x = _conv(x, width, True, next_seed(), f"{name}_shortcut", strides, 1)
             x = layers.Add(name=f"{name}_add")([x, y])
             x = layers.ReLU(name=f"{name}_relu2")(x)
             channels = width
