@@ -43,7 +43,10 @@ FORMER_DEFAULT_CNN = dict(
     dense_units=256,
     dropout=0.3,
     batch_norm=True,
+    optimizer="adam",
     learning_rate=2e-3,
+    lr_schedule="cosine",
+    weight_decay=None,
     epochs=36,
     batch_size=256,
     augment="flip+erase",
@@ -52,7 +55,15 @@ FORMER_DEFAULT_CNN = dict(
 """The default CNN before hardware-aware training, the baseline of the
 speed-up rows."""
 
-ACCURATE_CNN = dict(filters=[48, 96, 192], epochs=60)
+ACCURATE_CNN = dict(
+    filters=[48, 96, 192],
+    batch_norm=False,
+    optimizer="adam",
+    learning_rate=2e-3,
+    lr_schedule="cosine",
+    weight_decay=None,
+    epochs=60,
+)
 """The documented accurate configuration of ``FashionCNNClassifier``."""
 
 

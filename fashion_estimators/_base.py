@@ -81,12 +81,11 @@ _PREDICT_CHUNK = 2048
 # that a short fit on a small subset still takes enough gradient steps.
 _AUTO_STEPS_PER_EPOCH = 100
 _AUTO_MIN_BATCH = 32
-# epochs="auto": this many on the full training set. A smaller set takes fewer
-# steps an epoch, so it gets as many epochs as take the same number of steps,
-# which is what the network needs to learn; the cap bounds a fit on a handful
-# of images.
-_AUTO_EPOCHS = 36
-_AUTO_MAX_EPOCHS = 4 * _AUTO_EPOCHS
+# epochs="auto": a smaller set than the full one takes fewer steps an epoch, so
+# it gets as many epochs as take the full set's number of steps, which is what
+# the network needs to learn; this many times the full set's epochs bound a fit
+# on a handful of images.
+AUTO_MAX_EPOCHS_FACTOR = 4
 # the sensible range of epochs and batch sizes: beyond them a value is a typo
 _MAX_EPOCHS = 100_000
 _MAX_BATCH = 1 << 20
@@ -171,6 +170,9 @@ class FashionClassifier(KerasClassifier):
 
     _max_auto_batch = 256
     """The largest batch that ``batch_size="auto"`` picks."""
+
+    auto_epochs: ClassVar[int] = 36
+    """The epochs that ``epochs="auto"`` trains on the full training set."""
 
     absent_params: ClassVar[dict] = {"weight_decay": None}
     """Parameters added since the first model files, each with the value a
@@ -523,10 +525,11 @@ class FashionClassifier(KerasClassifier):
     def epochs_for(self, n_samples: int) -> int:
         """The number of epochs that ``fit`` trains on ``n_samples`` images.
 
-        ``epochs`` itself when it is a number. "auto" trains 36 epochs on the
-        60,000 images of the full training set. On fewer images, which take
-        fewer gradient steps an epoch, it trains as many epochs as take the
-        same number of steps, at most 144.
+        ``epochs`` itself when it is a number. "auto" trains the class's
+        ``auto_epochs`` on the 60,000 images of the full training set. On
+        fewer images, which take fewer gradient steps an epoch, it trains as
+        many epochs as take the same number of steps, at most 4 times
+        ``auto_epochs``.
 
         Parameters
         ----------
@@ -540,8 +543,10 @@ class FashionClassifier(KerasClassifier):
         if self.epochs != "auto":
             return self.epochs
         full = self._steps_per_epoch(datasets.TRAIN_SIZE)
-        epochs = math.ceil(_AUTO_EPOCHS * full / self._steps_per_epoch(n_samples))
-        return min(_AUTO_MAX_EPOCHS, max(_AUTO_EPOCHS, epochs))
+        steps = self.auto_epochs * full
+        epochs = math.ceil(steps / self._steps_per_epoch(n_samples))
+        most = AUTO_MAX_EPOCHS_FACTOR * self.auto_epochs
+        return min(most, max(self.auto_epochs, epochs))
 
     def _steps_per_epoch(self, n_samples: int) -> int:
         return math.ceil(n_samples / self.batch_size_for(n_samples))

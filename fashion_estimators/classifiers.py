@@ -7,13 +7,14 @@ checkpoints are model files (``_model_file``). ``registry`` names them.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Sequence
 
 import keras
 
 from . import _params as P
-from ._base import FashionClassifier
+from ._base import AUTO_MAX_EPOCHS_FACTOR, FashionClassifier
 from ._images import IMAGE_SHAPE, N_PIXELS
 from ._model_file import write_model_file
 from ._networks import (
@@ -70,29 +71,31 @@ callbacks : list of keras.callbacks.Callback or None, default=None
         refits never share one; ``fit(X, y, callbacks=[...])`` runs the very
         objects given, for that fit only. ``save_model`` does not store them.""",
     "learning_rate": """\
-learning_rate : float, default=2e-3
+learning_rate : float, default=%(learning_rate_default)s
         Initial (with "one-cycle": peak) step size of the optimizer.""",
     "lr_schedule": """\
-lr_schedule : {"cosine", "one-cycle", "constant"}, default="cosine"
+lr_schedule : {"cosine", "one-cycle", "constant"}, \
+default=%(lr_schedule_default)s
         "cosine" lowers the learning rate along half a cosine over ``epochs``;
         "one-cycle" raises it linearly to ``learning_rate`` over the first
         quarter of the epochs and lowers it linearly towards 0 over the rest;
         "constant" keeps it.""",
     "optimizer": """\
-optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default=%(optimizer_default)s
         The Keras optimizer; "sgd" has Nesterov momentum 0.9, as
         scikit-learn's ``MLPClassifier(solver="sgd")``.""",
     "weight_decay": """\
-weight_decay : float or None, default=None
+weight_decay : float or None, default=%(weight_decay_default)s
         Decoupled weight decay of the optimizer: every step shrinks each
         weight by ``learning_rate * weight_decay`` times itself, apart from
         the gradient. None keeps the optimizer's own (0, and 0.004 for
         "adamw").""",
     "epochs": """\
 epochs : int or "auto", default="auto"
-        Most passes over the training data. "auto" makes 36 on the full
-        training set (60,000 images) and, on fewer images, as many as take the
-        same number of gradient steps, at most 144: see ``epochs_for``.""",
+        Most passes over the training data. "auto" makes %(auto_epochs)s on
+        the full training set (60,000 images) and, on fewer images, as many as
+        take the same number of gradient steps, at most %(most_auto_epochs)s:
+        see ``epochs_for``.""",
     "validation_fraction": """\
 validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to stop early and
@@ -154,7 +157,7 @@ def _resnet_error(estimator) -> str | None:
     if not all(isinstance(width, int) for width in estimator.filters):
         return (
             f"filters={estimator.filters!r}: a ResNet's stages each have one "
-            "width (an int)."
+            "width (an int), such as filters=(16, 32, 64) for ResNet-20."
         )
     try:
         resnet_blocks(estimator.depth, len(estimator.filters))
@@ -163,10 +166,21 @@ def _resnet_error(estimator) -> str | None:
     return None
 
 
+def _default_text(value) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
 def _shared_docs(cls):
-    """Fill the ``%(name)s`` places of ``cls``'s docstring from _SHARED_DOCS."""
-    if cls.__doc__:  # python -OO strips docstrings
-        cls.__doc__ = cls.__doc__ % _SHARED_DOCS
+    """Fill the ``%(name)s`` places of ``cls``'s docstring from _SHARED_DOCS,
+    and their ``%(name_default)s`` places from ``cls``'s own defaults, so that
+    the text two classes share never states the wrong class's default."""
+    if not cls.__doc__:  # python -OO strips docstrings
+        return cls
+    signature = inspect.signature(cls.__init__).parameters.values()
+    defaults = {f"{p.name}_default": _default_text(p.default) for p in signature}
+    defaults["auto_epochs"] = cls.auto_epochs
+    defaults["most_auto_epochs"] = AUTO_MAX_EPOCHS_FACTOR * cls.auto_epochs
+    cls.__doc__ = (cls.__doc__ % _SHARED_DOCS) % defaults
     return cls
 
 
@@ -177,10 +191,11 @@ class FashionCNNClassifier(FashionClassifier):
     A VGG-style CNN (Conv 3x3 -> ReLU -> MaxPool per block, then a dense layer
     with dropout) trained on flipped and randomly erased images
     along a cosine learning-rate schedule; it predicts the mean of its outputs
-    on each image and its mirror. Takes the same X as any
-    scikit-learn classifier: raw pixels in [0, 255], or pixels scaled to
-    [0, 1], as ``(n, 784)``, ``(n, 28, 28)``, ``(n, 28, 28, 1)`` or a
-    DataFrame of 784 columns; rescaling happens inside the network.
+    on each image and its mirror. Takes
+    the same X as any scikit-learn classifier: raw pixels in [0, 255], or
+    pixels scaled to [0, 1], as ``(n, 784)``, ``(n, 28, 28)``,
+    ``(n, 28, 28, 1)`` or a DataFrame of 784 columns; rescaling happens
+    inside the network.
 
     Parameters
     ----------
@@ -195,7 +210,8 @@ class FashionCNNClassifier(FashionClassifier):
         image size. A "vgg" block's entry is an int, the filters of its one
         convolution, or a tuple of them for several convolutions in a row:
         ``(16, (32, 32), (64, 64))`` has one convolution at full size and two
-        in each further block. A stage's entry is an int.
+        in each further block. A stage's entry is an int: ``(16, 32, 64)``
+        with ``depth=20`` is ResNet-20.
     depth : int, default=20
         Layers with weights of the ResNet ("resnet" only): ``6 n + 2`` with
         ``n`` residual blocks a stage for three stages (8, 14, 20, 32, ...;

@@ -412,6 +412,7 @@ def test_fit_trains_at_the_batch_size_it_reports(small):
         (FashionCNNClassifier(), 500, 144),  # 16 steps at batch 32: capped
         (FashionMLPClassifier(), 60_000, 36),  # 118 steps at batch 512
         (FashionMLPClassifier(), 5_000, 43),  # 36 * 118 / 100
+        (FashionMLPClassifier(), 500, 144),  # capped at 4 x 36
         (FashionCNNClassifier(batch_size=1000), 20_000, 108),  # 36 * 60 / 20
         (FashionCNNClassifier(epochs=7), 500, 7),
     ],

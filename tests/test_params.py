@@ -36,7 +36,7 @@ y = np.array([0, 1, 0, 1])
         (FashionCNNClassifier(filters=(8, ())), "'filters'"),
         (FashionCNNClassifier(architecture="vit"), "'architecture' .* 'resnet'"),
         (
-            FashionCNNClassifier(architecture="resnet", depth=21),
+            FashionCNNClassifier(architecture="resnet", filters=(8, 16, 32), depth=21),
             "depth=21 .* 8, 14, 20",
         ),
         (

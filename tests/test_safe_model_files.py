@@ -287,6 +287,16 @@ def test_a_cnn_file_written_before_the_new_networks_still_loads(test_set):
     assert not {"architecture", "depth", "weight_decay"} & set(saved)
 
 
+def test_a_cnn_file_with_keras_batch_norm_layers_is_refused_with_its_reason():
+    """tests/data/cnn-bn-0.1.0.fashion was written by commit 1532a92:
+    FashionCNNClassifier(filters=(8, 16), dense_units=16, batch_norm=True,
+    epochs=3, random_state=0, precision="float32") on the 2,000 images above.
+    Its network holds Keras' BatchNormalization layers, which batch_norm=True
+    no longer builds."""
+    with pytest.raises(ModelFileError, match="Keras' BatchNormalization.*fit the"):
+        load_model(DATA / "cnn-bn-0.1.0.fashion")
+
+
 def _old_file(name, test_set, score):
     """The estimator in DATA / name.fashion, checked against the
     probabilities of the first 20 test images stored beside it and its test

@@ -29,7 +29,6 @@ import json
 from fashion_estimators import FashionCNNClassifier
 
 # isort: split
-import keras
 import tensorflow as tf
 
 from ..harness import median_seconds
@@ -42,9 +41,11 @@ def convolution_shapes(params: dict) -> list[tuple[int, int, int, int]]:
     network = trained_network(FashionCNNClassifier(**params).make_network())
     shapes = []
     for layer in network.layers:
-        if isinstance(layer, keras.layers.Conv2D):
+        # a Conv2D, or a convolution carrying its BatchNorm (batch_norm=True)
+        if hasattr(layer, "filters") and hasattr(layer, "kernel_size"):
             height, _, in_channels = layer.input.shape[1:]
-            kernel = layer.kernel_size[0]
+            kernel = layer.kernel_size
+            kernel = kernel if isinstance(kernel, int) else kernel[0]
             shapes.append((height, in_channels, layer.filters, kernel))
     return shapes
 
