@@ -14,6 +14,7 @@ from benchmarks.probes import (
     calls,
     held_out,
     kernels,
+    side_by_side,
     throughput,
     weight_gradients,
 )
@@ -344,3 +345,18 @@ def test_the_serving_benchmark_measures_both_settings(small, tmp_path, capsys):
     assert 0 < summary["inference_ms_per_row"] < summary["keras_ms_per_row"]
     shown = capsys.readouterr().out
     assert "| 28x28 PNG uploads at 16 clients, batching on |" in shown
+
+
+def test_the_side_by_side_probe_fits_both_in_turn_and_reports_their_ratio(
+    tmp_path, capsys
+):
+    small = '{"hidden_units": [16], "epochs": 1}'
+    out = tmp_path / "sbs.json"
+    argv = ["--model", "mlp", "--a", small, "--b", small, "--seeds", "1"]
+    assert side_by_side.main([*argv, "--n-train", "300", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    (a,), (b,) = report["runs"]["a"], report["runs"]["b"]
+    # the same fit in two fresh processes: comparable figures, a ratio of them
+    assert 0.1 < a["accuracy"] < 1 and abs(a["accuracy"] - b["accuracy"]) < 0.1
+    assert report["ratios"] == [b["fit_seconds"] / a["fit_seconds"]]
+    assert "fit time B/A, median of the pairs" in capsys.readouterr().out
