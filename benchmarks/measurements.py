@@ -17,6 +17,7 @@ import numpy as np
 from fashion_estimators import CHANNEL_SHAPE, FashionCNNClassifier, registry
 
 from .harness import one_row_latency, peak_rss_mib
+from .networks import keras_batch_norm_network
 
 ESTIMATORS = {name: entry.load() for name, entry in registry.ESTIMATORS.items()}
 
@@ -60,9 +61,17 @@ def fit_and_score(spec: dict, X, y, X_test, y_test) -> dict:
     """Fit ``ESTIMATORS[spec["model"]](**spec["params"])`` and score it.
 
     With ``spec["curve"]``, the test accuracy after every epoch too, its clock
-    stopped while scoring; ``fit_seconds`` then counts training only.
+    stopped while scoring; ``fit_seconds`` then counts training only. With
+    ``spec["keras_batch_norm"]``, the CNN's network is built from Keras' own
+    BatchNormalization layers (``benchmarks.networks``).
     """
-    clf = ESTIMATORS[spec["model"]](**spec["params"])
+    params = dict(spec["params"])
+    if spec.get("keras_batch_norm"):
+        vgg = {**FashionCNNClassifier().get_params(), **params}
+        params["network"] = keras_batch_norm_network(
+            vgg["filters"], vgg["dense_units"], vgg["dropout"]
+        )
+    clf = ESTIMATORS[spec["model"]](**params)
     clock = EpochClock(X_test, y_test) if spec.get("curve") else EpochClock()
     start = time.perf_counter()
     clf.fit(X, y, callbacks=[clock])
@@ -74,9 +83,20 @@ def fit_and_score(spec: dict, X, y, X_test, y_test) -> dict:
         "epochs_run": len(clf.history_["loss"]),
         "curve": [{"seconds": s, "accuracy": a} for s, a in clock.curve],
         "precision": clf.precision_,
+        "layers": sorted(_layer_kinds(clf.model_)),
         # Linux reports kilobytes
         "peak_rss_mib": peak_rss_mib(),
     }
+
+
+def _layer_kinds(model: keras.Model) -> set[str]:
+    """The class names of a network's layers, those of nested models too."""
+    kinds = set()
+    for layer in model.layers:
+        kinds.add(type(layer).__name__)
+        if isinstance(layer, keras.Model):
+            kinds |= _layer_kinds(layer)
+    return kinds
 
 
 def training_throughput(spec: dict, X, y, X_test, y_test) -> dict:

@@ -90,6 +90,26 @@ def test_measurements_return_their_numbers(small):
     assert run["curve"][-1]["seconds"] == pytest.approx(sum(run["epoch_seconds"]))
     assert run["fit_seconds"] >= sum(run["epoch_seconds"])
     assert run["peak_rss_mib"] > 100
+
+
+def test_the_former_default_is_measured_with_keras_batch_norm_layers(small):
+    # the speed-up baseline: batch_norm=True alone now builds ConvBatchNorm
+    X, y, X_test, y_test = small
+    params = {**FAST_CNN, "batch_norm": True, "epochs": 1}
+    ours, keras_bn = (
+        measurements.fit_and_score(
+            {"model": "cnn", "params": params, "keras_batch_norm": keras_bn},
+            X,
+            y,
+            X_test,
+            y_test,
+        )
+        for keras_bn in (False, True)
+    )
+    assert "ConvBatchNorm" in ours["layers"]
+    assert "BatchNormalization" not in ours["layers"]
+    assert "BatchNormalization" in keras_bn["layers"]
+    assert "ConvBatchNorm" not in keras_bn["layers"]
     spec = {"model": "mlp", "params": FAST_MLP, "precision": "float32"}
     speed = measurements.training_throughput(spec, X, y, X_test, y_test)
     assert speed["images_per_s"] > 0 and speed["precision"] == "float32"

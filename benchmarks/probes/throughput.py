@@ -19,6 +19,7 @@ import sys
 import time
 
 from ..harness import answer_child, run_child
+from ..networks import keras_batch_norm_network
 
 _TWO_CONV = {"filters": [16, [32, 32], [64, 64]]}
 VARIANTS = {
@@ -40,29 +41,6 @@ VARIANTS = {
 """Each variant's parameters of FashionCNNClassifier; ``jit_compile`` compiles
 with XLA, and ``keras_batch_norm`` builds the same network from Keras' own
 Conv2D and BatchNormalization layers instead of the package's fused ones."""
-
-
-def keras_batch_norm_network(filters, dense_units=256, dropout=0.3):
-    """``network(n_classes)`` for ``FashionCNNClassifier(network=...)``: the
-    "vgg" network of ``filters`` with BatchNorm, built from Keras' own
-    Conv2D and BatchNormalization layers."""
-    import keras
-    from keras import layers
-
-    def network(n_classes):
-        inputs = keras.Input((28, 28, 1))
-        x = inputs
-        for block in filters:
-            for width in [block] if isinstance(block, int) else block:
-                x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
-                x = layers.BatchNormalization(momentum=0.9)(x)
-                x = layers.ReLU()(x)
-            x = layers.MaxPooling2D(2)(x)
-        x = layers.Dropout(dropout)(layers.Flatten()(x))
-        x = layers.Dropout(dropout)(layers.Dense(dense_units, activation="relu")(x))
-        return keras.Model(inputs, layers.Dense(n_classes, activation="softmax")(x))
-
-    return network
 
 
 def _child(spec: dict) -> dict:
