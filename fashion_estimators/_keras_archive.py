@@ -30,7 +30,7 @@ from pathlib import Path
 
 import keras
 
-from ._conv_batch_norm import ConvBatchNorm
+from ._conv_batch_norm import ConvBatchNorm, DenseBatchNorm
 from ._networks import MirrorAverage
 
 _CONFIG, _METADATA = "config.json", "metadata.json"
@@ -76,10 +76,10 @@ ALLOWED_CLASSES: dict[str, tuple[str, str | None]] = {
     "DTypePolicy": ("keras", None),
     "Functional": ("keras.src.models.functional", "Functional"),
     "MirrorAverage": (MirrorAverage.__module__, _OWN),
-    "ConvBatchNorm": (
-        ConvBatchNorm.__module__,
-        keras.saving.get_registered_name(ConvBatchNorm),
-    ),
+    **{
+        layer.__name__: (layer.__module__, keras.saving.get_registered_name(layer))
+        for layer in (ConvBatchNorm, DenseBatchNorm)
+    },
 }
 """Every class a network of this package is made of: class name -> the
 module and registered name Keras is told to find it under."""

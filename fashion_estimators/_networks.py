@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import keras
 from keras import layers, ops
 
-from ._conv_batch_norm import ConvBatchNorm
+from ._conv_batch_norm import ConvBatchNorm, DenseBatchNorm
 from ._images import CHANNEL_SHAPE, PIXEL_MAX
 
 OPTIMIZERS = {
@@ -321,13 +321,15 @@ def build_mlp(
     *,
     hidden_units: Sequence[int] = (1024, 512),
     dropout: float = 0.4,
+    batch_norm: bool = False,
     augmentation: Sequence[layers.Layer] = (),
     seed: int | None = None,
 ) -> keras.Model:
     """A multi-layer perceptron on the flattened pixels.
 
-    Flatten, then per entry of ``hidden_units``: Dense ReLU -> Dropout; then
-    softmax.
+    Flatten, then per entry of ``hidden_units``: Dense ReLU -> Dropout, each
+    Dense carrying its batch normalisation (``DenseBatchNorm``) when
+    ``batch_norm``; then softmax.
 
     Parameters
     ----------
@@ -337,6 +339,8 @@ def build_mlp(
         Width of each hidden layer.
     dropout : float
         Dropout rate after each hidden layer.
+    batch_norm : bool
+        Normalise each hidden layer's output over the batch.
     augmentation : sequence of keras layers
         Random layers applied to the raw pixels first (training only).
     seed : int, optional
@@ -351,7 +355,14 @@ def build_mlp(
     inputs, x = _pixels_in(augmentation)
     x = layers.Flatten(name="flatten")(x)
     for i, width in enumerate(hidden_units, start=1):
-        x = _dense(x, width, next_seed(), name=f"dense{i}")
+        if batch_norm:
+            initializer = keras.initializers.GlorotUniform(next_seed())
+            x = DenseBatchNorm(width, kernel_initializer=initializer, name=f"dense{i}")(
+                x
+            )
+            x = layers.ReLU(name=f"relu{i}")(x)
+        else:
+            x = _dense(x, width, next_seed(), name=f"dense{i}")
         x = layers.Dropout(dropout, seed=next_seed(), name=f"dropout{i}")(x)
     outputs = _classes_out(x, n_classes, next_seed())
     return keras.Model(inputs, outputs, name="fashion_mlp")

@@ -1,23 +1,52 @@
-"""BatchNorm as the CNN uses it: fused in training, folded into the
-convolution in inference, and the same arithmetic as Keras' own layers."""
+"""BatchNorm as the networks use it: fused in training, folded into the
+convolution or the dense layer in inference, and the same arithmetic as
+Keras' own layers."""
 
 import keras
 import numpy as np
+import pytest
 
-from fashion_estimators import FashionCNNClassifier, load_model, save_model
+from fashion_estimators import (
+    FashionCNNClassifier,
+    FashionMLPClassifier,
+    load_model,
+    save_model,
+)
+
+# each layer that carries a BatchNorm: the estimator whose network has it
+# first, its name there, the shape of its input, the Keras layer without a
+# bias that it replaces, and a batch (its moments are over batch x pixels)
+KINDS = {
+    "conv": (
+        lambda width: FashionCNNClassifier(filters=(width,), batch_norm=True),
+        "conv1",
+        (28, 28, 1),
+        lambda width: keras.layers.Conv2D(width, 3, padding="same", use_bias=False),
+        32,
+    ),
+    "dense": (
+        lambda width: FashionMLPClassifier(hidden_units=(width,), batch_norm=True),
+        "dense1",
+        (784,),
+        lambda width: keras.layers.Dense(width, use_bias=False),
+        2048,
+    ),
+}
 
 
-def _pair(width=6):
-    """The CNN's first convolution with its BatchNorm, and Keras' own
-    Conv2D + BatchNormalization given the same weights."""
-    network = FashionCNNClassifier(
-        filters=(width,), batch_norm=True, augment=None, precision="float32"
-    ).make_network(seed=0)
-    ours = network.get_layer("conv1")
-    inputs = keras.Input((28, 28, 1))
-    conv = keras.layers.Conv2D(width, 3, padding="same", use_bias=False)
+def _pair(kind, width=6):
+    """The network's first convolution or dense layer with its BatchNorm, and
+    Keras' own layer + BatchNormalization given the same weights."""
+    estimator, name, shape, keras_layer, _ = KINDS[kind]
+    network = (
+        estimator(width)
+        .set_params(augment=None, precision="float32")
+        .make_network(seed=0)
+    )
+    ours = network.get_layer(name)
+    inputs = keras.Input(shape)
     norm = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-3)
-    keras_model = keras.Model(inputs, norm(conv(inputs)))
+    keras_model = keras.Model(inputs, norm(keras_layer(width)(inputs)))
     rng = np.random.default_rng(0)
     kernel, gamma, beta, mean, variance = ours.get_weights()
     # statistics and scales away from their initial values, so that the
@@ -30,39 +59,47 @@ def _pair(width=6):
     return ours, keras_model, norm
 
 
-def test_training_normalises_like_keras_batch_normalization():
-    ours, keras_model, norm = _pair()
-    x = np.random.default_rng(1).uniform(0, 1, (32, 28, 28, 1)).astype("float32")
+def _inputs(kind, seed):
+    *_, shape, _, batch = KINDS[kind]
+    return np.random.default_rng(seed).uniform(0, 1, (batch, *shape)).astype("float32")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_training_normalises_like_keras_batch_normalization(kind):
+    ours, keras_model, norm = _pair(kind)
+    x = _inputs(kind, 1)
     ours_out = keras.ops.convert_to_numpy(ours(x, training=True))
     np.testing.assert_allclose(
         ours_out, keras_model(x, training=True), atol=1e-4, rtol=1e-4
     )
-    # per channel over the batch: mean 0 and variance 1, before gamma and beta
-    assert ours_out.shape == (32, 28, 28, 6)
+    assert ours_out.shape[-1] == 6 and ours_out.shape[:-1] == x.shape[:-1]
     # the moving statistics move the same way; TensorFlow's kernel keeps the
-    # unbiased variance (n / (n - 1) with n = 32 * 28 * 28), Keras the biased
+    # unbiased variance (n / (n - 1), n = 32 * 28 * 28 pixels or 2,048
+    # rows), Keras the biased
     np.testing.assert_allclose(ours.moving_mean, norm.moving_mean, rtol=1e-5)
     np.testing.assert_allclose(ours.moving_variance, norm.moving_variance, rtol=1e-4)
 
 
-def test_inference_folds_the_normalisation_into_the_convolution():
-    ours, keras_model, _ = _pair()
-    x = np.random.default_rng(2).uniform(0, 1, (8, 28, 28, 1)).astype("float32")
+@pytest.mark.parametrize("kind", KINDS)
+def test_inference_folds_the_normalisation_into_the_layer(kind):
+    ours, keras_model, _ = _pair(kind)
+    x = _inputs(kind, 2)[:8]
     np.testing.assert_allclose(
         ours(x, training=False), keras_model(x, training=False), atol=1e-4
     )
 
 
-def test_a_batch_norm_network_learns_and_is_saved(small, tmp_path):
+@pytest.mark.parametrize(
+    "clf",
+    [
+        FashionCNNClassifier(filters=(8, (16, 16)), batch_norm=True),
+        FashionMLPClassifier(hidden_units=(64, 32), batch_norm=True),
+    ],
+    ids=["cnn", "mlp"],
+)
+def test_a_batch_norm_network_learns_and_is_saved(clf, small, tmp_path):
     X, y, X_test, y_test = small
-    clf = FashionCNNClassifier(
-        filters=(8, (16, 16)),
-        batch_norm=True,
-        epochs=3,
-        batch_size=64,
-        augment=None,
-        random_state=0,
-    ).fit(X, y)
+    clf.set_params(epochs=3, batch_size=64, augment=None, random_state=0).fit(X, y)
     assert clf.model_.count_params() == clf.weight_count(10)
     # 600 training images, chance is 0.1: a network whose BatchNorm broke
     # the gradients or the moving statistics stays near chance

@@ -47,10 +47,18 @@ def test_onnx_matches_predict_proba_on_1000_test_images(tmp_path, cnn, test_set)
 
 
 @pytest.mark.slow
-def test_the_mlp_exports_too(tmp_path, small):
-    clf = FashionMLPClassifier(**FAST_MLP, precision="float32").fit(small[0], small[1])
-    onnx = _onnx_proba(export(clf, tmp_path / "mlp.onnx"), small[2])
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_the_mlp_exports_too(tmp_path, small, batch_norm):
+    import onnx as onnx_format
+
+    clf = FashionMLPClassifier(**FAST_MLP, batch_norm=batch_norm, precision="float32")
+    clf.fit(small[0], small[1])
+    path = export(clf, tmp_path / "mlp.onnx")
+    onnx = _onnx_proba(path, small[2])
     np.testing.assert_allclose(onnx, clf.predict_proba(small[2]), atol=1e-4)
+    # BatchNorm is folded into the dense layers: none is left to compute
+    ops = [node.op_type for node in onnx_format.load(path).graph.node]
+    assert "BatchNormalization" not in ops
 
 
 @pytest.mark.slow

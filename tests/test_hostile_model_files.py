@@ -309,6 +309,7 @@ def test_every_network_the_package_builds_is_on_the_allow_list(data, tmp_path):
                 lr_schedule="constant",
             ),
         ),
+        (FashionMLPClassifier, dict(hidden_units=(8,), batch_norm=True)),
     ]
     for cls, params in settings:
         clf = cls(epochs=1, random_state=0, **params).fit(X, y)

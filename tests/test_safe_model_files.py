@@ -268,6 +268,7 @@ def test_a_model_file_written_before_the_redesign_still_loads(test_set):
     clf = _old_file("mlp-0.1.0", test_set, 0.7292)
     assert type(clf) is FashionMLPClassifier
     assert clf.hidden_units == (32,) and clf.epochs == 3 and clf.checkpoint is None
+    assert clf.batch_norm is False  # a parameter it lacks, as it was fitted
 
 
 def test_a_cnn_file_written_before_the_new_networks_still_loads(test_set):
