@@ -12,6 +12,10 @@ service run one convolution (or matrix product) with a bias and nothing else.
 Their weights are those of ``Conv2D(use_bias=False)`` or
 ``Dense(use_bias=False)`` followed by ``BatchNormalization``: kernel, gamma,
 beta, moving mean, moving variance.
+
+The module keeps the name it had when it held the convolution alone: model
+files name it as the home of ``ConvBatchNorm``, and the loader accepts a
+class only from its own module.
 """
 
 from __future__ import annotations
