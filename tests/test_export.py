@@ -51,7 +51,8 @@ def test_onnx_matches_predict_proba_on_1000_test_images(tmp_path, cnn, test_set)
 def test_the_mlp_exports_too(tmp_path, small, batch_norm):
     import onnx as onnx_format
 
-    clf = FashionMLPClassifier(**FAST_MLP, batch_norm=batch_norm, precision="float32")
+    clf = FashionMLPClassifier(**{**FAST_MLP, "batch_norm": batch_norm})
+    clf.set_params(precision="float32")
     clf.fit(small[0], small[1])
     path = export(clf, tmp_path / "mlp.onnx")
     onnx = _onnx_proba(path, small[2])
