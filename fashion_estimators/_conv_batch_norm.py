@@ -103,7 +103,25 @@ class _FoldedBatchNorm(layers.Layer):
         }
 
 
+_SHARED_PARAMETERS = """momentum : float, default=0.9
+        Weight of the old moving statistics in each update, as in
+        ``keras.layers.BatchNormalization``.
+    epsilon : float, default=1e-3
+        Added to the variance before its square root.
+    kernel_initializer : initializer, default="he_normal"
+        The kernel's initial values."""
+
+
+def _shared_docs(cls):
+    """Fill the ``%(shared)s`` place of ``cls``'s docstring with the
+    parameters every folded layer takes."""
+    if cls.__doc__:  # python -OO strips docstrings
+        cls.__doc__ = cls.__doc__.replace("%(shared)s", _SHARED_PARAMETERS)
+    return cls
+
+
 @keras.saving.register_keras_serializable(package="fashion_estimators")
+@_shared_docs
 class ConvBatchNorm(_FoldedBatchNorm):
     """Conv2D (no bias, ``same`` padding) followed by BatchNormalization.
 
@@ -115,13 +133,7 @@ class ConvBatchNorm(_FoldedBatchNorm):
         Side of the square kernel.
     strides : int, default=1
         Step of the convolution in both directions.
-    momentum : float, default=0.9
-        Weight of the old moving statistics in each update, as in
-        ``keras.layers.BatchNormalization``.
-    epsilon : float, default=1e-3
-        Added to the variance before its square root.
-    kernel_initializer : initializer, default="he_normal"
-        The convolution kernel's initial values.
+    %(shared)s
     """
 
     def __init__(self, filters: int, kernel_size: int = 3, strides: int = 1, **kwargs):
@@ -155,6 +167,7 @@ class ConvBatchNorm(_FoldedBatchNorm):
 
 
 @keras.saving.register_keras_serializable(package="fashion_estimators")
+@_shared_docs
 class DenseBatchNorm(_FoldedBatchNorm):
     """Dense (no bias) followed by BatchNormalization.
 
@@ -162,13 +175,7 @@ class DenseBatchNorm(_FoldedBatchNorm):
     ----------
     units : int
         Output features.
-    momentum : float, default=0.9
-        Weight of the old moving statistics in each update, as in
-        ``keras.layers.BatchNormalization``.
-    epsilon : float, default=1e-3
-        Added to the variance before its square root.
-    kernel_initializer : initializer, default="he_normal"
-        The kernel's initial values.
+    %(shared)s
     """
 
     def __init__(self, units: int, **kwargs):
