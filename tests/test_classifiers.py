@@ -4,6 +4,7 @@ import inspect
 import math
 import pickle
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -516,3 +517,36 @@ def test_a_random_state_instance_repeats_a_fit(small):
         fits[0].predict_proba(small[2]), fits[1].predict_proba(small[2])
     )
     assert isinstance(fits[0].seed_, int) and fits[0].seed_ == fits[1].seed_
+
+
+def _regularisers(model) -> dict:
+    """The strength of each dropout and Random Erasing layer of a network."""
+    found = {}
+    for layer in model.layers:
+        inner = getattr(layer, "network", None)
+        found.update(_regularisers(inner) if inner is not None else {})
+        if isinstance(layer, keras.layers.Dropout):
+            found[layer.name] = layer.rate
+        elif isinstance(layer, keras.layers.RandomErasing):
+            found["erasing"] = tuple(layer.get_config()["factor"])
+    return found
+
+
+@pytest.mark.parametrize(
+    "params, strength",
+    [
+        ({"epochs": 2}, 0.0),
+        ({"epochs": 9}, 0.0),
+        ({"epochs": 10}, 1.0),
+        ({"epochs": "auto"}, 1.0),
+        ({"epochs": 2, "regularization_epochs": 1}, 1.0),
+    ],
+)
+def test_short_fits_train_without_dropout_and_erasing(params, strength):
+    network = FashionCNNClassifier(**params).make_network(10, seed=0)
+    # the layers stay, so that a model file's network matches its parameters
+    assert _regularisers(network) == {
+        "dropout_in": 0.3 * strength,
+        "dropout_out": 0.3 * strength,
+        "erasing": (0.5 * strength, 0.5 * strength),
+    }
