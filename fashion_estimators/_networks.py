@@ -179,10 +179,10 @@ def _conv(
 def build_cnn(
     n_classes: int,
     *,
-    filters: Sequence[int | Sequence[int]] = (32, 64, 128),
+    filters: Sequence[int | Sequence[int]] = (16, (32, 32), (64, 64)),
     dense_units: int = 256,
     dropout: float = 0.3,
-    batch_norm: bool = False,
+    batch_norm: bool = True,
     augmentation: Sequence[layers.Layer] = (),
     seed: int | None = None,
 ) -> keras.Model:

@@ -53,7 +53,7 @@ def resume(path: str | os.PathLike, X, y, *, sample_weight=None) -> FashionClass
     Examples
     --------
     >>> clf = FashionCNNClassifier(checkpoint="cnn.ckpt").fit(X, y)  # doctest: +SKIP
-    >>> # ...killed at epoch 20 of 36; later, or on another machine:
+    >>> # ...killed at epoch 20 of 48; later, or on another machine:
     >>> clf = resume("cnn.ckpt", X, y)  # doctest: +SKIP
     """
     return load_checkpoint(path).resume_fit(X, y, sample_weight)

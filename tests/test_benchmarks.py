@@ -259,11 +259,16 @@ def test_kernels_of_a_training_step(tmp_path, capsys):
         (k["primitive"], k["direction"], k["shape"].split("_ih")[0])
         for k in run["kernels"]
     }
-    for shape in ("mb16_ic1oc32", "mb16_ic32oc64", "mb16_ic64oc128"):
+    # the default's five convolutions: 16 at full size, two of 32, two of 64
+    for shape in ("mb16_ic1oc16", "mb16_ic16oc32", "mb16_ic32oc32", "mb16_ic32oc64"):
         assert ("convolution", "forward", shape) in found
         assert ("convolution", "backward, weights", shape) in found
+    assert ("convolution", "forward", "mb16_ic64oc64") in found
     # the first convolution's input is the data: no gradient flows into it
-    assert ("convolution", "backward, data", "mb16_ic1oc32") not in found
+    assert ("convolution", "backward, data", "mb16_ic1oc16") not in found
+    # the fused BatchNorm of each convolution, both ways
+    assert ("batch_normalization", "forward", "mb16ic16ih28iw28") in found
+    assert ("batch_normalization", "backward", "mb16ic64ih7iw7") in found
     assert all(k["ms"] > 0 and k["calls"] >= 1 for k in run["kernels"])
     # TensorFlow runs independent kernels side by side, so their times may add
     # up to more than the step (they did, 33.9 against 32.7 ms, on an AMD
@@ -275,7 +280,8 @@ def test_kernels_of_a_training_step(tmp_path, capsys):
 def test_kernels_of_a_prediction_run_forward_on_the_images_and_their_mirrors():
     run = kernels.kernel_times({}, "float32", 16, 2, predict=True)
     convolutions = [k for k in run["kernels"] if k["primitive"] == "convolution"]
-    assert len(convolutions) == 3
+    assert len(convolutions) == 5  # BatchNorm folded in: no batch_normalization
+    assert not [k for k in run["kernels"] if k["primitive"] == "batch_normalization"]
     assert {k["direction"] for k in convolutions} == {"forward"}
     assert all(k["shape"].startswith("mb32_") for k in convolutions)
 

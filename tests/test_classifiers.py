@@ -407,14 +407,14 @@ def test_fit_trains_at_the_batch_size_it_reports(small):
 @pytest.mark.parametrize(
     "estimator, n_samples, epochs",
     [
-        (FashionCNNClassifier(), 60_000, 36),  # 235 steps an epoch at batch 256
-        (FashionCNNClassifier(), 120_000, 36),  # never fewer than on the full set
-        (FashionCNNClassifier(), 5_000, 85),  # 100 steps at batch 50: 36 * 235 / 100
-        (FashionCNNClassifier(), 500, 144),  # 16 steps at batch 32: capped
+        (FashionCNNClassifier(), 60_000, 48),  # 235 steps an epoch at batch 256
+        (FashionCNNClassifier(), 120_000, 48),  # never fewer than on the full set
+        (FashionCNNClassifier(), 5_000, 113),  # 100 steps at batch 50: 48 * 235 / 100
+        (FashionCNNClassifier(), 500, 192),  # 16 steps at batch 32: capped at 4 x 48
         (FashionMLPClassifier(), 60_000, 36),  # 118 steps at batch 512
         (FashionMLPClassifier(), 5_000, 43),  # 36 * 118 / 100
         (FashionMLPClassifier(), 500, 144),  # capped at 4 x 36
-        (FashionCNNClassifier(batch_size=1000), 20_000, 108),  # 36 * 60 / 20
+        (FashionCNNClassifier(batch_size=1000), 20_000, 144),  # 48 * 60 / 20
         (FashionCNNClassifier(epochs=7), 500, 7),
     ],
 )

@@ -63,8 +63,11 @@ def test_pipeline_with_augmenter(tiny):
 
 
 def test_grid_search(tiny):
+    # one epoch trains with its dropout only with regularization_epochs=1
     search = GridSearchCV(
-        FashionCNNClassifier(**CNN), {"dropout": [0.25, 0.5]}, cv=3
+        FashionCNNClassifier(**CNN, regularization_epochs=1),
+        {"dropout": [0.25, 0.5]},
+        cv=3,
     ).fit(*tiny)
     scores = search.cv_results_["mean_test_score"]
     # the same seed, other dropout masks: each candidate's own fits were scored

@@ -28,11 +28,12 @@ def test_two_epochs_on_4000_images_train_at_the_auto_batch(first_try, test_set):
     accuracy = clf.score(*test_set)
     print(f"CNN defaults, 2 epochs on 4k: test accuracy {accuracy:.4f}")
     assert clf.batch_size_for(len(X)) == 40
-    # Set against the speed run's 0.8083 for this configuration (AMX machine,
-    # bfloat16, 2026-11-30) and 0.8016 (without AMX, float32, 2026-12-01; AMD
-    # with AVX512-BF16, bfloat16, 2026-12-04): the bar leaves 3.2 points under
-    # the lower.
-    assert accuracy >= 0.77
+    # The project's bar for a first try. Measured 0.8259 (seed 0, AMD EPYC
+    # with AVX512-BF16, bfloat16, 2026-12-05): 2.6 points of margin, where the
+    # former default's first try differed by 0.7 points between machines
+    # (0.8083 with AMX, 0.8016 without). Two epochs train without dropout and
+    # Random Erasing (regularization_epochs), which cost it 3-4 points.
+    assert accuracy >= 0.80
 
 
 def test_the_default_mlp_learns_4000_images_in_five_epochs(first_try, test_set):
@@ -51,9 +52,9 @@ def test_the_default_mlp_learns_4000_images_in_five_epochs(first_try, test_set):
 def test_the_cnn_trains_as_well_behind_minmaxscaler(first_try, test_set):
     # MinMaxScaler scales each pixel by its own training range, near 1/255,
     # so the network sees pixels in [0, 1] (on X / 255 it sees the very
-    # network of raw pixels: test_pixel_scale.py). Set against 0.8005 behind
-    # the scaler and 0.8016 raw (seed 0, AMD EPYC in bfloat16, 2026-12-04; 3
-    # epochs on another machine gave 0.811 and 0.8135): 3 points of margin.
+    # network of raw pixels: test_pixel_scale.py). Set against 0.8216 behind
+    # the scaler and 0.8259 raw (seed 0, AMD EPYC in bfloat16, 2026-12-05;
+    # the former default: 0.8005 and 0.8016): 3 points of margin.
     X, y, raw = first_try
     scaled = make_pipeline(
         MinMaxScaler(), FashionCNNClassifier(epochs=2, random_state=0)
