@@ -67,9 +67,9 @@ def fit_and_score(spec: dict, X, y, X_test, y_test) -> dict:
     """
     params = dict(spec["params"])
     if spec.get("keras_batch_norm"):
-        vgg = {**FashionCNNClassifier().get_params(), **params}
+        vgg = FashionCNNClassifier(**params)
         params["network"] = keras_batch_norm_network(
-            vgg["filters"], vgg["dense_units"], vgg["dropout"]
+            vgg.filters_for_architecture(), vgg.dense_units, vgg.dropout
         )
     clf = ESTIMATORS[spec["model"]](**params)
     clock = EpochClock(X_test, y_test) if spec.get("curve") else EpochClock()

@@ -150,6 +150,10 @@ def _dense_count(widths) -> int:
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
 
+_AUTO_FILTERS = {"vgg": (16, (32, 32), (64, 64)), "resnet": (16, 32, 64)}
+"""What ``filters="auto"`` builds for each architecture."""
+
+
 def _without_erasing(layer: keras.layers.Layer) -> keras.layers.Layer:
     """``layer``, or a copy that erases no image if it is Random Erasing."""
     if not isinstance(layer, keras.layers.RandomErasing):
@@ -162,13 +166,14 @@ def _resnet_error(estimator) -> str | None:
     """Why ``depth`` and ``filters`` cannot build a ResNet, or None."""
     if estimator.architecture != "resnet":
         return None
-    if not all(isinstance(width, int) for width in estimator.filters):
+    filters = estimator.filters_for_architecture()
+    if not all(isinstance(width, int) for width in filters):
         return (
-            f"filters={estimator.filters!r}: a ResNet's stages each have one "
+            f"filters={filters!r}: a ResNet's stages each have one "
             "width (an int), such as filters=(16, 32, 64) for ResNet-20."
         )
     try:
-        resnet_blocks(estimator.depth, len(estimator.filters))
+        resnet_blocks(estimator.depth, len(filters))
     except ValueError as error:
         return str(error)
     return None
@@ -213,13 +218,14 @@ class FashionCNNClassifier(FashionClassifier):
         layers (He et al. 2016, the CIFAR family: residual blocks of two
         convolutions with BatchNorm, global average pooling); it is slower
         and more accurate (the benchmarks page).
-    filters : tuple, default=(16, (32, 32), (64, 64))
+    filters : "auto" or tuple, default="auto"
         One entry per block ("vgg") or stage ("resnet"), each halving the
         image size. A "vgg" block's entry is an int, the filters of its one
-        convolution, or a tuple of them for several convolutions in a row:
-        the default has one convolution at full size and two in each further
-        block. A stage's entry is an int: ``(16, 32, 64)`` with ``depth=20``
-        is ResNet-20.
+        convolution, or a tuple of them for several convolutions in a row. A
+        stage's entry is an int: ``(16, 32, 64)`` with ``depth=20`` is
+        ResNet-20. "auto" is ``(16, (32, 32), (64, 64))`` for "vgg" (one
+        convolution at full size, two in each further block) and
+        ``(16, 32, 64)`` for "resnet".
     depth : int, default=20
         Layers with weights of the ResNet ("resnet" only): ``6 n + 2`` with
         ``n`` residual blocks a stage for three stages (8, 14, 20, 32, ...;
@@ -304,7 +310,10 @@ default="flip+erase"
         **FashionClassifier._parameter_constraints,
         "architecture": P.one_of("vgg", "resnet"),
         # each block halves the image: 28 pixels take at most 4 of them
-        "filters": P.int_blocks(1, _MAX_WIDTH, max_length=4, max_block=_MAX_DEPTH),
+        "filters": P.either(
+            P.one_of("auto"),
+            P.int_blocks(1, _MAX_WIDTH, max_length=4, max_block=_MAX_DEPTH),
+        ),
         "dense_units": P.integer(1, _MAX_WIDTH),
         "batch_norm": P.one_of(True, False),
         "regularization_epochs": P.integer(1),
@@ -317,7 +326,7 @@ default="flip+erase"
         self,
         *,
         architecture: str = "vgg",
-        filters: Sequence[int | Sequence[int]] = (16, (32, 32), (64, 64)),
+        filters: Sequence[int | Sequence[int]] | str = "auto",
         depth: int = 20,
         dense_units: int = 256,
         dropout: float = 0.3,
@@ -377,6 +386,18 @@ default="flip+erase"
         "regularization_epochs": 1,
     }
 
+    def filters_for_architecture(self) -> tuple:
+        """The filters of the network ``fit`` builds: ``filters`` itself, or
+        what "auto" means for ``architecture``.
+
+        Returns
+        -------
+        tuple
+        """
+        if isinstance(self.filters, str):
+            return _AUTO_FILTERS[self.architecture]
+        return tuple(self.filters)
+
     def _regularizes(self) -> bool:
         """Whether the network trains with its dropout and Random Erasing."""
         return self.epochs == "auto" or self.epochs >= self.regularization_epochs
@@ -385,7 +406,7 @@ default="flip+erase"
         if self.architecture == "resnet":
             return self._resnet_weight_count(n_classes)
         channels, side, count = 1, IMAGE_SHAPE[0], 0
-        for block in self.filters:
+        for block in self.filters_for_architecture():
             for width in block_widths(block):
                 count += _conv_count(channels, width, 3, self.batch_norm)
                 channels = width
@@ -394,10 +415,11 @@ default="flip+erase"
         return count + _dense_count((flat, self.dense_units, n_classes))
 
     def _resnet_weight_count(self, n_classes: int) -> int:
-        blocks = resnet_blocks(self.depth, len(self.filters))
-        count = _conv_count(1, self.filters[0], 3, True)
-        channels = self.filters[0]
-        for i, width in enumerate(self.filters):
+        filters = self.filters_for_architecture()
+        blocks = resnet_blocks(self.depth, len(filters))
+        count = _conv_count(1, filters[0], 3, True)
+        channels = filters[0]
+        for i, width in enumerate(filters):
             for j in range(blocks):
                 count += _conv_count(channels, width, 3, True)
                 count += _conv_count(width, width, 3, True)
@@ -419,14 +441,14 @@ default="flip+erase"
         if self.architecture == "resnet":
             return build_resnet(
                 n_classes,
-                filters=self.filters,
+                filters=self.filters_for_architecture(),
                 depth=self.depth,
                 augmentation=augmentation,
                 seed=seed,
             )
         return build_cnn(
             n_classes,
-            filters=self.filters,
+            filters=self.filters_for_architecture(),
             dense_units=self.dense_units,
             dropout=self.dropout if regularizes else 0.0,
             batch_norm=self.batch_norm,

@@ -97,3 +97,17 @@ def test_docstring_describes_every_parameter_once(cls):
     assert "%(" not in doc, "a shared description was not filled in"
     described = re.findall(r"^    (\w+) : ", doc.split("Attributes")[0], re.M)
     assert described == list(inspect.signature(cls).parameters)
+
+
+@pytest.mark.parametrize(
+    "architecture, filters",
+    [("vgg", (16, (32, 32), (64, 64))), ("resnet", (16, 32, 64))],
+)
+def test_auto_filters_suit_the_architecture(architecture, filters):
+    clf = FashionCNNClassifier(architecture=architecture)
+    assert clf.filters == "auto" and clf.filters_for_architecture() == filters
+    # the network built has those widths: its weights count them
+    network = clf.make_network(10, seed=0)
+    assert network.count_params() == clf.weight_count(10)
+    explicit = FashionCNNClassifier(architecture=architecture, filters=filters)
+    assert explicit.weight_count(10) == clf.weight_count(10)

@@ -52,7 +52,7 @@ def _child(spec: dict) -> dict:
     jit = params.pop("jit_compile", False)
     if params.pop("keras_batch_norm", False):
         params["network"] = keras_batch_norm_network(
-            params.get("filters", FashionCNNClassifier().filters)
+            FashionCNNClassifier(**params).filters_for_architecture()
         )
     model = FashionCNNClassifier(augment=None, **params).make_network(seed=0)
     model.compile(
