@@ -33,6 +33,12 @@ OPTIMIZERS = {
 }
 """Optimizer names accepted by the classifiers' ``optimizer`` parameter."""
 
+VGG_FILTERS = (16, (32, 32), (64, 64))
+"""The default CNN's filters: one convolution at full size, two in each
+further block."""
+RESNET_FILTERS = (16, 32, 64)
+"""The stages' widths of ResNet-20 and its CIFAR family."""
+
 
 def make_optimizer(
     name: str, learning_rate: float, weight_decay: float | None = None
@@ -179,7 +185,7 @@ def _conv(
 def build_cnn(
     n_classes: int,
     *,
-    filters: Sequence[int | Sequence[int]] = (16, (32, 32), (64, 64)),
+    filters: Sequence[int | Sequence[int]] = VGG_FILTERS,
     dense_units: int = 256,
     dropout: float = 0.3,
     batch_norm: bool = True,
@@ -242,7 +248,7 @@ def build_cnn(
 def build_resnet(
     n_classes: int,
     *,
-    filters: Sequence[int] = (16, 32, 64),
+    filters: Sequence[int] = RESNET_FILTERS,
     depth: int = 20,
     augmentation: Sequence[layers.Layer] = (),
     seed: int | None = None,

@@ -18,6 +18,8 @@ from ._base import AUTO_MAX_EPOCHS_FACTOR, FashionClassifier
 from ._images import IMAGE_SHAPE, N_PIXELS
 from ._model_file import write_model_file
 from ._networks import (
+    RESNET_FILTERS,
+    VGG_FILTERS,
     block_widths,
     build_cnn,
     build_mlp,
@@ -150,7 +152,7 @@ def _dense_count(widths) -> int:
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
 
-_AUTO_FILTERS = {"vgg": (16, (32, 32), (64, 64)), "resnet": (16, 32, 64)}
+_AUTO_FILTERS = {"vgg": VGG_FILTERS, "resnet": RESNET_FILTERS}
 """What ``filters="auto"`` builds for each architecture."""
 
 
