@@ -92,6 +92,19 @@ def test_measurements_return_their_numbers(small):
     assert run["peak_rss_mib"] > 100
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_the_overhead_baseline_trains_the_optimizer_of_our_fit(small, optimizer):
+    # its plain side once compiled plain SGD while our fit trained Nesterov
+    # SGD with weight decay: the overhead row then timed two optimizers
+    X, y, _, _ = small
+    params = {**FAST_CNN, "optimizer": optimizer, "weight_decay": 5e-3, "epochs": 1}
+    clf = FashionCNNClassifier(**params).fit(X[:200], y[:200])
+    ours, plain = clf.model_.optimizer, measurements.documented_optimizer(clf)
+    assert type(plain) is type(ours)
+    for key in ("momentum", "nesterov", "weight_decay", "beta_1", "beta_2"):
+        assert plain.get_config().get(key) == ours.get_config().get(key)
+
+
 def test_the_former_default_is_measured_with_keras_batch_norm_layers(small):
     # the speed-up baseline: batch_norm=True alone now builds ConvBatchNorm
     X, y, X_test, y_test = small
