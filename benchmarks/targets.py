@@ -117,8 +117,20 @@ TARGETS = (
 """The targets of the default models, in the order they are reported."""
 
 ACCURATE_TARGETS = (
-    Target("accurate configuration, test accuracy", "accurate_accuracy", ">=", 0.952),
-    Target("...its fit", "accurate_fit_s", "<=", 3600, "s"),
+    Target(
+        "accurate configuration, test accuracy, mean of the seeds",
+        "accurate_accuracy",
+        ">=",
+        0.950,
+    ),
+    Target(
+        "...its fit time / the default CNN's of 2026-12-04, side by side",
+        "accurate_fit_ratio",
+        "<=",
+        4,
+        "x",
+    ),
+    Target("...its fit, slowest seed", "accurate_fit_s", None, unit="s"),
 )
 """The targets of ``--accurate``, the documented accurate configuration."""
 

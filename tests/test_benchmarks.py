@@ -187,6 +187,38 @@ def test_a_target_not_reached_is_neither_pass_nor_fail():
     assert row["measured"] is None and row["passed"] is None
 
 
+def test_the_accurate_run_judges_the_mean_of_its_seeds_and_its_fit_ratio():
+    def short_fit(first, later):
+        seconds = [first, later, later]
+        return {"fit_seconds": sum(seconds), "epoch_seconds": seconds}
+
+    epochs = speed.ACCURATE_CNN["epochs"]
+    assert epochs == speed.ACCURATE_BASELINE_CNN["epochs"]
+    results = {
+        "accurate": [
+            {"accuracy": 0.952, "fit_seconds": 3000.0},
+            {"accuracy": 0.946, "fit_seconds": 3300.0},
+            {"accuracy": 0.949, "fit_seconds": 3100.0},
+        ],
+        "timing": {
+            # the baseline's first epoch weighs more: its set-up must not count
+            # once for each of the epochs that a short fit did not run
+            "baseline": [short_fit(30.0, 10.0), short_fit(32.0, 11.0)],
+            "accurate": [short_fit(50.0, 40.0), short_fit(60.0, 40.0)],
+        },
+    }
+    summary = speed.summarise_accurate(results)
+    assert summary["accurate_accuracy"] == pytest.approx(0.949)
+    assert summary["accurate_fit_s"] == 3300.0
+    ratios = [
+        (50 + 40 * (epochs - 1)) / (30 + 10 * (epochs - 1)),
+        (60 + 40 * (epochs - 1)) / (32 + 11 * (epochs - 1)),
+    ]
+    assert summary["accurate_fit_ratio"] == pytest.approx(sum(ratios) / 2)
+    rows = targets.judge(summary, targets.ACCURATE_TARGETS)
+    assert [row["passed"] for row in rows] == [False, True, None]
+
+
 @pytest.mark.slow
 def test_the_runner_measures_in_a_fresh_process():
     run = speed.in_fresh_process("fit_seconds", side="plain", epochs=1, n_train=300)
