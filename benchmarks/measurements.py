@@ -90,12 +90,16 @@ def fit_and_score(spec: dict, X, y, X_test, y_test) -> dict:
 
 
 def _layer_kinds(model: keras.Model) -> set[str]:
-    """The class names of a network's layers, those of nested models too."""
+    """The class names of a network's layers, with those of nested models and
+    of the network that the test-time-flip layer wraps (its ``network``)."""
     kinds = set()
     for layer in model.layers:
         kinds.add(type(layer).__name__)
-        if isinstance(layer, keras.Model):
-            kinds |= _layer_kinds(layer)
+        inner = (
+            layer if isinstance(layer, keras.Model) else getattr(layer, "network", None)
+        )
+        if isinstance(inner, keras.Model):
+            kinds |= _layer_kinds(inner)
     return kinds
 
 
