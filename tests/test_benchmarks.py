@@ -392,13 +392,29 @@ def test_the_held_out_probe_scores_on_training_images_only(capsys):
     erasing = '{"shift": 0, "horizontal_flip": false, "erasing": 0.5}'
     params = f'{{"epochs": 2, "hidden_units": [16], "augment": {erasing}}}'
     argv = ["--model", "mlp", "--params", params, "--n-train", "500", "--curve"]
-    assert held_out.main(argv) == 0
+    assert held_out.main([*argv, "--label-smoothing", "0.1"]) == 0
     out = capsys.readouterr().out
     assert "on 500 images, scored on 6,000 held out" in out
+    assert "trained with the loss smoothed_crossentropy" in out
     assert "augment=FashionAugmenter(" in out and "erasing=0.5" in out
     assert out.count("held-out accuracy") == 3  # two epochs, then the end
     # 0.364 (2026-12-01); chance is 0.1
     assert float(out.split("held-out accuracy ")[-1].split(";")[0]) > 0.2
+
+
+def test_the_probes_smoothed_loss_is_keras_categorical_one_for_integer_labels():
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(10), size=8).astype("float32")
+    labels = rng.integers(0, 10, size=8)
+    keras_smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)
+    expected = float(keras_smoothed(np.eye(10, dtype="float32")[labels], proba))
+    ours = float(held_out.SmoothedCrossentropy(0.1)(labels, proba))
+    assert ours == pytest.approx(expected, rel=1e-5)
+    plain = float(keras.losses.SparseCategoricalCrossentropy()(labels, proba))
+    assert ours != pytest.approx(plain, rel=1e-3)  # 2.546 against 2.506
 
 
 def test_the_serving_benchmark_measures_both_settings(small, tmp_path, capsys):
