@@ -417,6 +417,14 @@ def test_the_probes_smoothed_loss_is_keras_categorical_one_for_integer_labels():
     assert ours != pytest.approx(plain, rel=1e-3)  # 2.546 against 2.506
 
 
+@pytest.mark.parametrize("smoothing", ["1", "-0.1", "nan"])
+def test_the_held_out_probe_refuses_a_smoothing_outside_0_to_1(smoothing, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        held_out.main(["--label-smoothing", smoothing])
+    assert exit_.value.code == 2
+    assert "--label-smoothing must be in [0, 1)" in capsys.readouterr().err
+
+
 def test_the_serving_benchmark_measures_both_settings(small, tmp_path, capsys):
     from benchmarks import serving
     from fashion_estimators import save_model

@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         "--label-smoothing", type=float, default=0.0, help="e.g. 0.1; default none"
     )
     args = parser.parse_args(argv)
+    if not 0 <= args.label_smoothing < 1:
+        parser.error(f"--label-smoothing must be in [0, 1), not {args.label_smoothing}")
     X, y = fetch_fashion_mnist("train", return_X_y=True)
     X_fit, X_val, y_fit, y_val = train_test_split(
         X, y, test_size=HELD_OUT, stratify=y, random_state=0
