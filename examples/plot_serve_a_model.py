@@ -4,7 +4,7 @@ Serve a model: a web page and a JSON API
 
 ``fashion-estimators serve cnn.fashion`` puts a trained model in front of
 people: a page at ``http://127.0.0.1:8000/`` and a JSON API. The same service
-is an ASGI application that :func:`fashion_estimators.serve.create_app`
+is an ASGI application that :func:`fashion_estimators.serving.create_app`
 builds, to mount in a service of one's own. Here it runs in this process,
 under uvicorn on a free port of 127.0.0.1, and is asked two ways: a photo
 upload, as the page sends it, and JSON pixels, as a program would. Needs
@@ -29,7 +29,7 @@ from fashion_estimators import (
     save_model,
     stratified_subset,
 )
-from fashion_estimators.serve import create_app, listen
+from fashion_estimators.serving import create_app, listen
 
 X, y = fetch_fashion_mnist(subset="train", return_X_y=True)
 X_test, y_test = fetch_fashion_mnist(subset="test", return_X_y=True)

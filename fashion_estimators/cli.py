@@ -371,21 +371,21 @@ def _predict(args) -> None:
 
 
 def _serve(args) -> None:
-    from . import serve
+    from . import serving
 
-    sock = serve.listen(args.host, args.port)
-    app = serve.create_app(
+    app = serving.create_app(
         args.model_file,
         card=args.card,
         max_upload_bytes=args.max_upload_mb << 20,
         max_images=args.max_images,
         max_batch=args.max_batch,
     )
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"serving {args.model_file} at http://{shown}:{port}/ (Ctrl-C stops)")
-    sys.stdout.flush()
-    serve.run(app, sock)
+    with serving.listen(args.host, args.port) as sock:
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        print(f"serving {args.model_file} at http://{shown}:{port}/ (Ctrl-C stops)")
+        sys.stdout.flush()
+        serving.run(app, sock)
     print("stopped")
 
 

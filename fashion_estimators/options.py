@@ -27,7 +27,7 @@ EXPORT_FORMATS: dict[str, str] = {
 for them: ONNX (needs ``tf2onnx``; run it with ``onnxruntime``), a TensorFlow
 SavedModel folder, and a LiteRT (TensorFlow Lite) flat buffer."""
 
-# the service's defaults (``serve.create_app`` and ``fashion-estimators serve``)
+# the service's defaults (``serving.create_app`` and ``fashion-estimators serve``)
 SERVE_HOST = "127.0.0.1"
 SERVE_PORT = 8000
 SERVE_MAX_UPLOAD_MB = 10

@@ -1,4 +1,4 @@
-"""The model service (``fashion_estimators.serve``) in process, through
+"""The model service (``fashion_estimators.serving``) in process, through
 Starlette's test client: its answers, its pages, and every kind of bad input
 the issue lists, each refused with a 4xx answer in JSON while the service
 keeps serving and writes nothing to disk."""
@@ -17,7 +17,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from fashion_estimators import FashionCNNClassifier, save_model
-from fashion_estimators.serve import MAX_IMAGES, SAMPLES, create_app
+from fashion_estimators.serving import MAX_IMAGES, SAMPLES, create_app
 
 LIMIT = 1 << 20  # a small upload limit (1 MiB), so the over-limit cases cost little
 
