@@ -19,6 +19,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,12 +143,22 @@ class Service:
     """``fashion-estimators serve MODEL --port 0`` in a child process.
 
     Use as a context manager; ``url`` is where it listens, and leaving the
-    block sends SIGTERM and waits for it to end.
+    block sends SIGTERM and waits for it to end. Entering waits until
+    ``GET /ready`` answers 200, unless ``wait_ready`` is false;
+    ``listen_seconds`` and ``start_seconds`` are the seconds to the service's
+    first line and to readiness.
     """
 
-    def __init__(self, model_file, *args: str, start_timeout: float = 120.0):
+    def __init__(
+        self,
+        model_file,
+        *args: str,
+        start_timeout: float = 120.0,
+        wait_ready: bool = True,
+    ):
         self.args = [str(model_file), "--port", "0", *args]
         self.start_timeout = start_timeout
+        self.wait_ready = wait_ready
         self.process: subprocess.Popen | None = None
         self.url = ""
         self.returncode: int | None = None
@@ -165,8 +177,28 @@ class Service:
             self.process.kill()
             raise RuntimeError(f"the service did not start: {line!r}")
         self.url = match.group(1)
+        self.listen_seconds = time.perf_counter() - self.started
+        if self.wait_ready:
+            self.ready()
         self.start_seconds = time.perf_counter() - self.started
         return self
+
+    def get(self, path: str) -> int:
+        """The status of ``GET path``."""
+        try:
+            with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=10):
+                return 200
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def ready(self) -> None:
+        """Wait until ``GET /ready`` answers 200 (RuntimeError past the start
+        timeout, or if the service ends)."""
+        deadline = self.started + self.start_timeout
+        while self.get("/ready") != 200:
+            if self.process.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError("the service did not become ready")
+            time.sleep(0.05)
 
     def _first_line(self) -> str:
         deadline = time.monotonic() + self.start_timeout

@@ -10,11 +10,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from helpers import FAST_CNN  # noqa: E402
 
 from fashion_estimators import (  # noqa: E402
     N_PIXELS,
     PIXEL_MAX,
+    FashionCNNClassifier,
     fetch_fashion_mnist,
+    save_model,
     stratified_subset,
 )
 
@@ -37,6 +40,17 @@ def small(train_set, test_set):
     X_train, y_train = stratified_subset(*train_set, 600)
     X_test, y_test = stratified_subset(*test_set, 300)
     return X_train, y_train, X_test, y_test
+
+
+@pytest.fixture(scope="session")
+def served_cnn(small, tmp_path_factory):
+    """A small CNN fitted on ``small`` and its model file, for the service."""
+    # float32, so that onnxruntime (always float32) and Keras agree closely
+    params = {**FAST_CNN, "filters": (8, 16), "epochs": 3, "precision": "float32"}
+    clf = FashionCNNClassifier(**params).fit(small[0], small[1])
+    path = tmp_path_factory.mktemp("served") / "cnn.fashion"
+    save_model(clf, path)
+    return clf, path
 
 
 @pytest.fixture(scope="session")

@@ -12,24 +12,17 @@ import httpx
 import numpy as np
 import pytest
 from crafted import png_bomb
-from helpers import FAST_CNN
 from PIL import Image
 from starlette.testclient import TestClient
 
-from fashion_estimators import FashionCNNClassifier, save_model
 from fashion_estimators.serving import MAX_IMAGES, SAMPLES, create_app
 
 LIMIT = 1 << 20  # a small upload limit (1 MiB), so the over-limit cases cost little
 
 
 @pytest.fixture(scope="module")
-def model(small, tmp_path_factory):
-    # float32, so that onnxruntime (always float32) and Keras agree closely
-    params = {**FAST_CNN, "filters": (8, 16), "epochs": 3, "precision": "float32"}
-    clf = FashionCNNClassifier(**params).fit(small[0], small[1])
-    path = tmp_path_factory.mktemp("served") / "cnn.fashion"
-    save_model(clf, path)
-    return clf, path
+def model(served_cnn):
+    return served_cnn
 
 
 @pytest.fixture(scope="module")

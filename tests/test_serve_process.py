@@ -72,6 +72,19 @@ def test_it_listens_on_localhost_and_finishes_a_request_under_way_on_sigterm(
     assert not any(alive(pid) for pid in [service.process.pid, *spawned])
 
 
+def test_it_is_alive_at_once_and_ready_once_the_model_is_loaded(model_file):
+    with Service(model_file, wait_ready=False) as service:
+        # loading the file and converting its network take seconds (TensorFlow
+        # is imported before the service listens); these requests come within
+        # milliseconds of its first line
+        assert service.get("/ready") == 503
+        assert service.get("/health") == 200
+        service.ready()
+        ready = time.perf_counter() - service.started
+        assert service.get("/ready") == service.get("/health") == 200
+    assert ready > service.listen_seconds
+
+
 def test_ctrl_c_stops_it(model_file):
     with Service(model_file) as service:
         status = service.stop(signal.SIGINT)

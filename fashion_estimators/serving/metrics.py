@@ -30,7 +30,6 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
-    Info,
     generate_latest,
 )
 
@@ -110,9 +109,11 @@ class Metrics:
             "1 once the model is loaded and has made its warm-up prediction.",
             registry=self.registry,
         )
-        self.model = Info(
-            "fashion_model",
-            "The model served: its file's SHA-256 and its number of classes.",
+        self.model = Gauge(
+            "fashion_model_info",
+            "1 for the model served, once loaded: its file's SHA-256 and its "
+            "number of classes.",
+            ["sha256", "classes"],
             registry=self.registry,
         )
 
@@ -126,7 +127,7 @@ class Metrics:
 
     def model_loaded(self, sha256: str, n_classes: int) -> None:
         """Record the model, once it is loaded and warm."""
-        self.model.info({"sha256": sha256, "classes": str(n_classes)})
+        self.model.labels(sha256, str(n_classes)).set(1)
         self.ready.set(1)
 
     def answered(self, n_images: int, n_unlike: int) -> None:
