@@ -146,7 +146,8 @@ class Service:
     block sends SIGTERM and waits for it to end. Entering waits until
     ``GET /ready`` answers 200, unless ``wait_ready`` is false;
     ``listen_seconds`` and ``start_seconds`` are the seconds to the service's
-    first line and to readiness.
+    first line and to readiness. ``checkout``, a checkout of another commit,
+    runs that commit's service instead of this one's.
     """
 
     def __init__(
@@ -155,21 +156,29 @@ class Service:
         *args: str,
         start_timeout: float = 120.0,
         wait_ready: bool = True,
+        checkout: str | os.PathLike | None = None,
     ):
         self.args = [str(model_file), "--port", "0", *args]
         self.start_timeout = start_timeout
         self.wait_ready = wait_ready
+        self.checkout = checkout
         self.process: subprocess.Popen | None = None
         self.url = ""
         self.returncode: int | None = None
 
     def __enter__(self) -> Service:
         self.started = time.perf_counter()
+        env = None
+        if self.checkout is not None:
+            # python -m looks in its working folder first, then PYTHONPATH
+            env = {**os.environ, "PYTHONPATH": str(self.checkout)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fashion_estimators", "serve", *self.args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            cwd=self.checkout,
+            env=env,
         )
         line = self._first_line()
         match = re.search(r"at (http://\S+/)", line)
@@ -192,10 +201,11 @@ class Service:
             return error.code
 
     def ready(self) -> None:
-        """Wait until ``GET /ready`` answers 200 (RuntimeError past the start
-        timeout, or if the service ends)."""
+        """Wait until ``GET /ready`` answers 200, or 404 from a service of
+        before that route, which was ready once it listened (RuntimeError past
+        the start timeout, or if the service ends)."""
         deadline = self.started + self.start_timeout
-        while self.get("/ready") != 200:
+        while self.get("/ready") not in (200, 404):
             if self.process.poll() is not None or time.perf_counter() > deadline:
                 raise RuntimeError("the service did not become ready")
             time.sleep(0.05)

@@ -6,15 +6,19 @@ on 127.0.0.1.
 * inference in the runtime the service uses (onnxruntime, one thread) and in
   Keras, one row a call, median of many calls, in a fresh process;
 * the service, started afresh as users start it, for each setting in turn
-  (batching on, the default; batching off, ``--max-batch 1``), alternated
-  over ``--repeats`` rounds: single 28x28 PNG uploads and single 400x300 JPEG
-  photos from 16 concurrent keep-alive clients, after a warm-up: requests/s,
-  p50/p99 latency, errors (any answer but 200, and any request left
-  unanswered) and the server's resident memory before and after.
+  (batching on, the default; batching off, ``--max-batch 1``; and with
+  ``--baseline DIR``, the service of the commit checked out in ``DIR``,
+  batching on), alternated over ``--repeats`` rounds: single 28x28 PNG
+  uploads and single 400x300 JPEG photos from 16 concurrent keep-alive
+  clients, after a warm-up: requests/s, p50/p99 latency, errors (any answer
+  but 200, and any request left unanswered) and the server's resident memory
+  before and after; and the seconds until it listens and until ``GET /ready``
+  answers 200.
 
-The figures are the medians over the rounds (errors: the sum). It prints the
-table of the targets and writes everything to ``--out``/serving.json.
-``--quick`` runs the machinery on 1,000 requests a run.
+The figures are the medians over the rounds (errors: the sum; against the
+baseline: the median of each round's ratio). It prints the table of the
+targets and writes everything to ``--out``/serving.json. ``--quick`` runs the
+machinery on 1,000 requests a run.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from .load import Service, drive, multipart_request
 from .targets import SERVING_TARGETS, judge, table
 
 CLIENTS = 16
-SETTINGS = {"batched": [], "unbatched": ["--max-batch", "1"]}
+SETTINGS = {"batched": [], "unbatched": ["--max-batch", "1"], "baseline": []}
 
 
 def _uploads(n: int = 64) -> dict[str, list[bytes]]:
@@ -94,10 +98,12 @@ def _inference(model_file: str) -> dict:
     }
 
 
-def _run(model_file, setting: str, uploads, n_requests: int) -> dict:
+def _run(model_file, setting: str, uploads, n_requests: int, baseline=None) -> dict:
     """One fresh service, both kinds of upload."""
     out = {}
-    with Service(model_file, *SETTINGS[setting]) as service:
+    checkout = baseline if setting == "baseline" else None
+    with Service(model_file, *SETTINGS[setting], checkout=checkout) as service:
+        out["listen_s"] = service.listen_seconds
         out["start_s"] = service.start_seconds
         for kind, requests in uploads.items():
             count = n_requests if kind == "png" else max(n_requests // 5, 200)
@@ -134,6 +140,7 @@ def _summary(inference: dict, runs: dict[str, list[dict]]) -> dict:
     summary = {
         "inference_ms_per_row": inference["inference_ms_per_row"],
         "keras_ms_per_row": inference["keras_ms_per_row"],
+        "listen_s": statistics.median(run["listen_s"] for run in batched),
         "start_s": statistics.median(run["start_s"] for run in batched),
     }
     for kind in ("png", "jpeg"):
@@ -147,6 +154,13 @@ def _summary(inference: dict, runs: dict[str, list[dict]]) -> dict:
         )
     summary["png_rps_unbatched"] = median("unbatched", "png", "rps")
     summary["png_p99_ms_unbatched"] = median("unbatched", "png", "p99_ms")
+    if runs.get("baseline"):
+        summary["png_rps_baseline"] = median("baseline", "png", "rps")
+        summary["png_p99_ms_baseline"] = median("baseline", "png", "p99_ms")
+        summary["png_rps_vs_baseline"] = statistics.median(
+            new["png"]["rps"] / old["png"]["rps"]
+            for new, old in zip(batched, runs["baseline"], strict=True)
+        )
     return summary
 
 
@@ -158,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, default=3, help="rounds of each setting")
     parser.add_argument("--quick", action="store_true", help="1,000 requests, 1 round")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a checkout of another commit (git worktree add DIR COMMIT): its "
+        "service runs too, alternated with this one's",
+    )
     parser.add_argument("--out", default="benchmark-results")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -173,12 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         f"inference, one row: onnxruntime {inference['inference_ms_per_row']:.3f} ms, "
         f"Keras {inference['keras_ms_per_row']:.3f} ms"
     )
-    runs = {setting: [] for setting in SETTINGS}
+    if args.baseline and not Path(args.baseline, "fashion_estimators").is_dir():
+        parser.error(f"--baseline {args.baseline}: no fashion_estimators folder there")
+    settings = [s for s in SETTINGS if s != "baseline" or args.baseline]
+    runs = {setting: [] for setting in settings}
     for round_ in range(args.repeats):
         # alternate which setting goes first, against a machine that drifts
-        order = list(SETTINGS) if round_ % 2 == 0 else list(SETTINGS)[::-1]
+        order = settings if round_ % 2 == 0 else settings[::-1]
         for setting in order:
-            run = _run(args.model_file, setting, uploads, args.requests)
+            run = _run(args.model_file, setting, uploads, args.requests, args.baseline)
             runs[setting].append(run)
             print(
                 f"round {round_ + 1} {setting}: png {run['png']['rps']:.0f} req/s "
@@ -198,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": machine(),
                 "model_file": str(args.model_file),
                 "clients": CLIENTS,
+                "baseline": args.baseline,
                 "inference": inference,
                 "runs": runs,
                 "summary": summary,

@@ -215,6 +215,21 @@ SERVING_TARGETS = (
     Target("...p99 latency", "jpeg_p99_ms", None, unit="ms"),
     Target("...errors", "jpeg_errors", "==", 0),
     Target("...server memory growth", "jpeg_growth_mib", "<=", 50, "MiB"),
-    Target("service start, until it listens", "start_s", None, unit="s"),
+    Target("service start, until it listens", "listen_s", None, unit="s"),
+    Target("...until GET /ready answers 200", "start_s", None, unit="s"),
+    Target(
+        "28x28 PNG uploads, the --baseline commit's service",
+        "png_rps_baseline",
+        None,
+        unit="req/s",
+    ),
+    Target("...p99 latency", "png_p99_ms_baseline", None, unit="ms"),
+    Target(
+        "...this service against it, side by side (metrics cost <= 5 %)",
+        "png_rps_vs_baseline",
+        ">=",
+        0.95,
+        "x",
+    ),
 )
 """The targets of ``benchmarks.serving``, the model service under load."""

@@ -62,7 +62,7 @@ from ._networks import (
     make_optimizer,
     with_test_time_flips,
 )
-from ._novelty import Novelty, fit_novelty, training_subset
+from ._novelty import FEW_IMAGES, Novelty, fit_novelty, training_subset
 from ._precision import (
     PRECISIONS,
     model_precision,
@@ -381,6 +381,14 @@ class FashionClassifier(KerasClassifier):
         validation split is made, and the learning rate is the optimizer's
         current one.
 
+        The novelty statistics (:meth:`novelty_score`) are fitted again on
+        this call's images alone, under the network as the call leaves it:
+        after streaming, they describe the last batch. They are not
+        accumulated, because each call changes the network, and features of
+        earlier batches no longer match. Give the last call a representative
+        sample of a few thousand images (fewer than 1,000 flag many garments;
+        a warning is logged), or call ``fit``.
+
         Returns
         -------
         self
@@ -417,6 +425,13 @@ class FashionClassifier(KerasClassifier):
             return
         images = validate_pixels(self, X, reset=False)
         keep = training_subset(len(images), self.seed_)
+        if len(keep) < FEW_IMAGES:
+            logger.warning(
+                "the novelty statistics were fitted on %d images: with fewer "
+                "than %d they flag many garments as unlike the training data",
+                len(keep),
+                FEW_IMAGES,
+            )
         index = {label: i for i, label in enumerate(self.classes_.tolist())}
         labels = np.array([index[label] for label in column_or_1d(y)[keep].tolist()])
         self.novelty_ = fit_novelty(
@@ -737,7 +752,8 @@ class FashionClassifier(KerasClassifier):
     def novelty_score(self, X) -> np.ndarray:
         """How unlike the training images each image looks; above 1, unlike them.
 
-        The larger of two scaled distances from the images ``fit`` saw: of
+        The larger of two scaled distances from the images the last ``fit``
+        (or ``partial_fit``) call saw: of
         the network's penultimate features (relative Mahalanobis) and of the
         pixels (what their main components leave out). Each is 0 at its
         median over the training images and 1 at its threshold, chosen on

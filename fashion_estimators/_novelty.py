@@ -34,6 +34,8 @@ from sklearn.covariance import LedoitWolf
 
 MAX_IMAGES = 20_000
 """At most this many training images (a random subset) fit the statistics."""
+FEW_IMAGES = 1_000
+"""Statistics fitted on fewer images flag many garments as unlike them."""
 MAX_DIMENSIONS = 128
 PIXEL_COMPONENTS = 32
 FEATURE_QUANTILE = 0.98

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from helpers import FAST_CNN, FAST_MLP
@@ -432,15 +433,25 @@ def test_the_serving_benchmark_measures_both_settings(small, tmp_path, capsys):
     clf = FashionCNNClassifier(**FAST_CNN).fit(small[0], small[1])
     save_model(clf, tmp_path / "cnn.fashion")
     argv = [str(tmp_path / "cnn.fashion"), "--requests", "200", "--repeats", "1"]
-    assert serving.main([*argv, "--out", str(tmp_path)]) == 0
+    # this checkout as the baseline: the machinery of a side-by-side run
+    root = str(Path(__file__).parents[1])
+    assert serving.main([*argv, "--baseline", root, "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "serving.json").read_text())
-    assert set(report["runs"]) == {"batched", "unbatched"}
+    assert set(report["runs"]) == {"batched", "unbatched", "baseline"}
     summary = report["summary"]
     assert summary["png_requests"] == 200 and summary["png_errors"] == 0
     assert summary["jpeg_errors"] == 0 and summary["png_rps"] > 0
     assert 0 < summary["inference_ms_per_row"] < summary["keras_ms_per_row"]
+    assert 0 < summary["listen_s"] < summary["start_s"]
+    assert summary["png_rps_vs_baseline"] == pytest.approx(
+        summary["png_rps"] / summary["png_rps_baseline"]
+    )
     shown = capsys.readouterr().out
     assert "| 28x28 PNG uploads at 16 clients, batching on |" in shown
+    assert "| ...this service against it, side by side" in shown
+    with pytest.raises(SystemExit) as exit_:
+        serving.main([*argv, "--baseline", str(tmp_path)])
+    assert exit_.value.code == 2
 
 
 def test_the_side_by_side_probe_fits_both_in_turn_and_reports_their_ratio(

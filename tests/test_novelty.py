@@ -3,6 +3,7 @@ it, and that a file's statistics are checked like the rest of it."""
 
 import base64
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -84,6 +85,23 @@ def test_partial_fit_and_the_mlp_fit_statistics_too(small):
     mlp = FashionMLPClassifier(**FAST_MLP)
     mlp.partial_fit(small[0], small[1], classes=np.arange(10))
     assert mlp.novelty_score(small[2][:5]).shape == (5,)
+
+
+def test_after_partial_fit_the_statistics_describe_the_last_batch(small, caplog):
+    # documented, not accumulated: each call changes the network, so features
+    # of earlier batches would no longer match those of later ones
+    X, y, X_test, y_test = small
+    mlp = FashionMLPClassifier(**FAST_MLP)
+    mlp.partial_fit(X, y, classes=np.arange(10))
+    trousers = X_test[y_test == 1]
+    assert mlp.is_novel(trousers).mean() < 0.2
+    sandals = X[y == 5]
+    with caplog.at_level(logging.WARNING, logger="fashion_estimators"):
+        mlp.partial_fit(sandals, y[y == 5])
+    # the same trousers, next to a last batch of sandals alone
+    assert mlp.is_novel(trousers).mean() > 0.8
+    # and so few images make poor statistics: the log says so
+    assert f"fitted on {len(sandals)} images" in caplog.text
 
 
 def test_a_file_from_before_the_statistics_has_no_score(test_set):
