@@ -386,8 +386,8 @@ class FashionClassifier(KerasClassifier):
         after streaming, they describe the last batch. They are not
         accumulated, because each call changes the network, and features of
         earlier batches no longer match. Give the last call a representative
-        sample of a few thousand images (fewer than 1,000 flag many garments;
-        a warning is logged), or call ``fit``.
+        sample of a few thousand images (fewer than 1,000 flag many garments,
+        and the log says so), or call ``fit``.
 
         Returns
         -------
@@ -426,7 +426,7 @@ class FashionClassifier(KerasClassifier):
         images = validate_pixels(self, X, reset=False)
         keep = training_subset(len(images), self.seed_)
         if len(keep) < FEW_IMAGES:
-            logger.warning(
+            logger.info(
                 "the novelty statistics were fitted on %d images: with fewer "
                 "than %d they flag many garments as unlike the training data",
                 len(keep),
