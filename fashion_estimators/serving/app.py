@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from .limits import (
     Limits,
 )
 from .loading import ModelLoader, ServedModel
-from .metrics import Metrics, RequestMetrics
+from .metrics import Metrics
 from .openapi import docs_page, openapi
 from .parsing import Budget, RequestError, query_flag, query_int, read_images
 
@@ -188,51 +189,44 @@ async def _http_error(request, error: HTTPException):
     return error_response(error.status_code, str(error.detail))
 
 
-class _AnswerFailures:
-    """ASGI middleware: a request whose handler failed gets a 500 in JSON, as
-    every other refusal, and the failure goes to the log."""
+class _Answers:
+    """ASGI middleware around every HTTP request: its answer carries the
+    model file's SHA-256, a handler that failed gets a 500 in JSON (and the
+    failure goes to the log), and the metrics count and time it. A client
+    that went away before any answer counts with the status 499, as nginx
+    logs it."""
 
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        started = False
-
-        async def sending(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        except Exception:
-            if scope["type"] != "http" or started:
-                raise
-            logger.exception("the service failed on a request")
-            answer = error_response(
-                500, "the service failed on this request; see its log"
-            )
-            await answer(scope, receive, send)
-
-
-class _ModelVersion:
-    """ASGI middleware: every answer carries the model file's SHA-256."""
-
-    def __init__(self, app, sha256: str):
+    def __init__(self, app, sha256: str, metrics: Metrics):
         self.app = app
         self.header = (MODEL_HEADER.lower().encode("latin-1"), sha256.encode())
+        self.metrics = metrics
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        began = time.perf_counter()
+        status = 499
 
         async def sending(message):
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), self.header]
             await send(message)
 
-        await self.app(scope, receive, sending)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if status != 499:  # the answer had begun: nothing to mend
+                raise
+            logger.exception("the service failed on a request")
+            answer = error_response(
+                500, "the service failed on this request; see its log"
+            )
+            await answer(scope, receive, sending)
+        finally:
+            self.metrics.request(scope["path"], status, time.perf_counter() - began)
 
 
 @contextlib.asynccontextmanager
@@ -326,11 +320,7 @@ def create_app(
     loader.add_done_callback(loaded)
     app = Starlette(
         routes=[*ROUTES, Mount("/static", StaticFiles(directory=_STATIC))],
-        middleware=[
-            Middleware(_ModelVersion, sha256=loader.sha256),
-            Middleware(RequestMetrics, metrics=metrics_),
-            Middleware(_AnswerFailures),
-        ],
+        middleware=[Middleware(_Answers, sha256=loader.sha256, metrics=metrics_)],
         exception_handlers={RequestError: _refused, HTTPException: _http_error},
         lifespan=_lifespan,
     )

@@ -72,6 +72,8 @@ class ModelLoader:
 
     def start(self) -> None:
         """Start loading, unless it has started."""
+        if self._thread is not None:  # every request asks: spare it the lock
+            return
         with self._lock:
             if self._thread is not None:
                 return

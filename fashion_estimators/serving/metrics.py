@@ -21,7 +21,6 @@ the number of series.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 
 from prometheus_client import (
@@ -75,6 +74,8 @@ class Metrics:
     def __init__(self, routes: Iterable[str], max_batch: int):
         self.registry = CollectorRegistry()
         self._routes = frozenset(routes)
+        self._counters: dict = {}
+        self._timers: dict = {}
         self.requests = Counter(
             "fashion_requests",
             "Requests answered, by route and HTTP status.",
@@ -125,6 +126,21 @@ class Metrics:
             return STATIC
         return OTHER
 
+    def request(self, path: str, status: int, seconds: float) -> None:
+        """Record one answered request."""
+        route = self.route(path)
+        # a series' child, looked up once: labels() validates on every call
+        counter = self._counters.get((route, status))
+        if counter is None:
+            counter = self._counters.setdefault(
+                (route, status), self.requests.labels(route, str(status))
+            )
+        counter.inc()
+        timer = self._timers.get(route)
+        if timer is None:
+            timer = self._timers.setdefault(route, self.latency.labels(route))
+        timer.observe(seconds)
+
     def model_loaded(self, sha256: str, n_classes: int) -> None:
         """Record the model, once it is loaded and warm."""
         self.model.labels(sha256, str(n_classes)).set(1)
@@ -138,38 +154,3 @@ class Metrics:
     def exposition(self) -> tuple[bytes, str]:
         """The series in Prometheus' text format, and its media type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
-
-
-class RequestMetrics:
-    """ASGI middleware: counts and times every HTTP request into ``metrics``.
-
-    A request whose handler raised counts as a 500; one whose client went
-    away before any answer counts with the status 499, as nginx logs it.
-    """
-
-    def __init__(self, app, metrics: Metrics):
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        began = time.perf_counter()
-        status = 499
-
-        async def sending(message):
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        except Exception:
-            status = 500
-            raise
-        finally:
-            route = self.metrics.route(scope["path"])
-            self.metrics.requests.labels(route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - began)
