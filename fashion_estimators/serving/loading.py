@@ -66,6 +66,9 @@ class ModelLoader:
         self.sha256 = file_sha256(model_file)
         self._card = None if card is None else read_card(card, model_file)
         self._future: concurrent.futures.Future = concurrent.futures.Future()
+        # the model once ready: what every request reads, without the
+        # future's lock
+        self._model: ServedModel | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._listeners: list = []
@@ -91,6 +94,7 @@ class ModelLoader:
         except BaseException as error:
             self._future.set_exception(error)
         else:
+            self._model = model
             self._future.set_result(model)
             logger.info("ready: %s (sha256 %s)", self.model_file, self.sha256)
 
@@ -122,7 +126,7 @@ class ModelLoader:
     @property
     def ready(self) -> bool:
         """Whether the model is loaded and has made its warm-up prediction."""
-        return self._future.done() and self._future.exception() is None
+        return self._model is not None
 
     def failure(self) -> BaseException | None:
         """Why loading failed, or None (loaded, or still loading)."""
@@ -139,12 +143,15 @@ class ModelLoader:
 
     def loaded(self) -> ServedModel:
         """The loaded model; RequestError 503 when it is not ready."""
-        if not self.ready:
+        model = self._model
+        if model is None:
             raise RequestError(503, f"{self.status()}; GET /ready says when it is")
-        return self._future.result()
+        return model
 
     async def wait(self, seconds: float) -> ServedModel:
         """The loaded model, waiting up to ``seconds`` for it (then 503)."""
+        if self._model is not None:
+            return self._model
         self.start()
         if not self._future.done():
             # a timeout, or the loading's own error: loaded() says which

@@ -149,7 +149,8 @@ class Metrics:
     def answered(self, n_images: int, n_unlike: int) -> None:
         """Record the images one ``POST /predict`` answered."""
         self.images.inc(n_images)
-        self.unlike_training.inc(n_unlike)
+        if n_unlike:
+            self.unlike_training.inc(n_unlike)
 
     def exposition(self) -> tuple[bytes, str]:
         """The series in Prometheus' text format, and its media type."""

@@ -12,7 +12,6 @@ in memory: nothing a request sends is written to disk.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import re
@@ -69,20 +68,21 @@ class Budget:
         self.limit = limit
         self.held = 0
 
-    @contextlib.contextmanager
-    def holding(self):
-        """A :class:`_Hold` whose bytes are released when the block ends."""
-        hold = _Hold(self)
-        try:
-            yield hold
-        finally:
-            self.held -= hold.bytes
+    def holding(self) -> _Hold:
+        """A hold whose bytes are released when its ``with`` block ends."""
+        return _Hold(self)
 
 
 class _Hold:
     def __init__(self, budget: Budget):
         self._budget = budget
         self.bytes = 0
+
+    def __enter__(self) -> _Hold:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._budget.held -= self.bytes
 
     def add(self, n: int) -> None:
         if self._budget.held + n > self._budget.limit:
