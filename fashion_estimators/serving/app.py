@@ -79,9 +79,10 @@ def error_response(status: int, message: str) -> JSONResponse:
 
 
 # --------------------------------------------------------------- endpoints
-def _prediction(model: ServedModel, row, novelty, top: int) -> dict:
+def _prediction(model: ServedModel, file, row, novelty, top: int) -> dict:
     best = np.argsort(-row, kind="stable")[:top]
     return {
+        "file": file,
         "top": [
             {
                 "class": model.names[j],
@@ -107,15 +108,18 @@ async def predict(request):
     proba, novelty = await service.batcher(images)
     predictions = []
     for i, row in enumerate(proba):
-        prediction = {
-            "file": files[i] if files else None,
-            **_prediction(model, row, None if novelty is None else novelty[i], top),
-        }
+        prediction = _prediction(
+            model,
+            files[i] if files else None,
+            row,
+            None if novelty is None else novelty[i],
+            top,
+        )
         if with_pixels:
             prediction["pixels"] = images[i].ravel().tolist()
         predictions.append(prediction)
-    unlike = 0 if novelty is None else int((novelty > 1).sum())
-    service.metrics.answered(len(proba), unlike)
+    unlike = sum(bool(p["unlike_training"]) for p in predictions)
+    service.metrics.answered(len(predictions), unlike)
     return JSONResponse({"predictions": predictions})
 
 
