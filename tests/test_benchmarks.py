@@ -467,3 +467,17 @@ def test_the_side_by_side_probe_fits_both_in_turn_and_reports_their_ratio(
     assert 0.1 < a["accuracy"] < 1 and abs(a["accuracy"] - b["accuracy"]) < 0.1
     assert report["ratios"] == [b["fit_seconds"] / a["fit_seconds"]]
     assert "fit time B/A, median of the pairs" in capsys.readouterr().out
+
+
+def test_the_pruning_probe_runs_both_studies_and_prunes_only_with_the_pruner(capsys):
+    from benchmarks.probes import pruning
+
+    argv = ["--n-train", "300", "--trials", "4", "--epochs", "3", "--pairs", "1"]
+    assert pruning.main(argv) == 0
+    rows = {
+        line.split()[0]: line.split()
+        for line in capsys.readouterr().out.splitlines()[1:]
+    }
+    # the fourth trial, a learning rate of 1e-7, is pruned after 2 of 3 epochs
+    assert rows["median"][1:3] == ["4", "1"] and rows["median"][3] == "11"
+    assert rows["none"][1:3] == ["4", "0"] and rows["none"][3] == "12"
