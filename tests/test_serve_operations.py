@@ -233,7 +233,9 @@ def test_the_statuses_the_service_sends_are_the_documented_ones(served_cnn, tmp_
     # a model that cannot load: /ready, /model and /predict answer 503
     broken = create_app(notes)
     with TestClient(broken) as client:
-        while broken.state.service.loader.failure() is None:
+        for _ in range(600):  # at most 30 s
+            if broken.state.service.loader.failure() is not None:
+                break
             threading.Event().wait(0.05)
         for path in ("/ready", "/model"):
             client.get(path)
@@ -259,11 +261,12 @@ def _sent_by(app) -> set[tuple[str, int]]:
 
 
 def _slow_and_crowded(model_file):
-    app = create_app(model_file, read_timeout=0.3, max_buffered_bytes=1_000_000)
+    # the held body takes 0.2 s, the slow one 1.5 s: 0.6 s tells them apart
+    app = create_app(model_file, read_timeout=0.6, max_buffered_bytes=1_000_000)
 
     async def slowly():
         yield b'{"pixels": '
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.5)
         yield b"[]}"
 
     async def holding(sent):
@@ -362,8 +365,11 @@ def test_a_bodys_bytes_stay_held_until_its_images_are_parsed(served_cnn, monkeyp
             parsing_one = asyncio.create_task(
                 c.post("/predict", files={"file": ("big.png", photo, "image/png")})
             )
-            while not decoding.is_set():
+            for _ in range(3000):  # at most 30 s
+                if decoding.is_set() or parsing_one.done():
+                    break
                 await asyncio.sleep(0.01)
+            assert decoding.is_set(), "the photo never reached its decoding"
             second = await c.post(
                 "/predict",
                 content=bytes(1_000_000 - len(photo) + 1),
