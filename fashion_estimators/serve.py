@@ -3,20 +3,8 @@ service moved; importing it warns, and it will be removed."""
 
 import warnings
 
-from .serving import (  # noqa: F401
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    MAX_BATCH,
-    MAX_IMAGES,
-    MAX_PIXELS,
-    MAX_UPLOAD_BYTES,
-    SAMPLES,
-    TOP,
-    RequestError,
-    create_app,
-    listen,
-    run,
-)
+from .serving import *  # noqa: F403  (the names serving.__all__ lists)
+from .serving import __all__  # noqa: F401
 
 warnings.warn(
     "fashion_estimators.serve is now fashion_estimators.serving; import from there",

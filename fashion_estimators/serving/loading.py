@@ -71,7 +71,6 @@ class ModelLoader:
         self._model: ServedModel | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._listeners: list = []
 
     def start(self) -> None:
         """Start loading, unless it has started."""
